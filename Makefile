@@ -1,0 +1,41 @@
+# mcm-provider-pco: the two commands are `make demo` and `make test`.
+SHELL := /usr/bin/env bash
+GO ?= go
+FUZZTIME ?= 5s
+BIN := bin
+
+.PHONY: all build demo test unit lint fuzz measure sim envtest-assets clean
+
+all: build
+
+build: ## Build the binaries into bin/
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+demo: ## Start the simulators and drive machines through their lifecycle, printing what happens
+	$(GO) run ./test/demo
+
+test: lint unit ## Everything CI runs
+	FUZZTIME=3s ./hack/fuzz.sh
+
+unit: ## Unit tests and the simulator-backed driver tests
+	$(GO) test -count=1 -race ./...
+
+lint: ## gofmt and go vet must be clean
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	  if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz: ## Fuzz every parser of user input for FUZZTIME each
+	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
+
+measure: ## Requests and Keystone tokens for 100 machine cycles against the simulator
+	PCO_MEASURE_CYCLES=100 $(GO) test -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^MEASURE|requests by route|^  ' || true
+
+sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
+	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
+
+envtest-assets: ## Build (or reuse) kube-apiserver, etcd and kubectl; prints their folder last
+	@./hack/envtest-assets.sh
+
+clean:
+	rm -rf $(BIN)

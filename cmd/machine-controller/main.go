@@ -1,0 +1,39 @@
+// Command machine-controller is the pluscloud open provider of machine-controller-manager: MCM's
+// provider app (flags, leader election, /metrics and /healthz) running this project's driver.
+package main
+
+import (
+	"os"
+
+	_ "github.com/gardener/machine-controller-manager/pkg/util/client/metrics/prometheus" // MCM's client metrics
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/app"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/app/options"
+	_ "github.com/gardener/machine-controller-manager/pkg/util/reflector/prometheus" // reflector metrics
+	_ "github.com/gardener/machine-controller-manager/pkg/util/workqueue/prometheus" // workqueue metrics
+	"github.com/spf13/pflag"
+	"k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/logs"
+	"k8s.io/klog/v2"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/metrics"
+)
+
+func main() {
+	s := options.NewMCServer()
+	s.AddFlags(pflag.CommandLine)
+	opts := driver.DefaultOptions()
+	driver.AddFlags(pflag.CommandLine, &opts)
+	flag.InitFlags()
+	logs.InitLogs()
+	defer logs.FlushLogs()
+
+	metrics.Register()
+	opts.Sessions.Observer = metrics.ObserveRequest
+	opts.CallObserver = metrics.ObserveCall
+	if err := app.Run(s, driver.New(opts)); err != nil {
+		klog.ErrorS(err, "Machine controller stopped")
+		logs.FlushLogs()
+		os.Exit(1)
+	}
+}

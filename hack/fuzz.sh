@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the module for FUZZTIME each (default 5s). Go can fuzz only one
+# target per invocation, so targets are discovered with `go test -list` and run one by one.
+set -euo pipefail
+FUZZTIME="${FUZZTIME:-5s}"
+found=0
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+    found=$((found + 1))
+    echo "fuzz $pkg $target ($FUZZTIME)"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+  done
+done
+echo "fuzzed $found targets"

@@ -1,0 +1,101 @@
+// Package driver implements machine-controller-manager's driver.Driver for pluscloud open
+// (OpenStack): one server per Machine, with driver-made Neutron ports and an optional
+// Nova-managed root volume, found again by name and tags after any crash.
+package driver
+
+import (
+	"context"
+	"time"
+
+	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+// Options tune the driver.
+type Options struct {
+	// Sessions tune the shared Keystone sessions (rate limit, retries, token refresh).
+	Sessions openstack.SessionOptions
+	// PollInterval is the first wait before looking at a server again; it grows to MaxPollInterval.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+	// CreateTimeout bounds how long CreateMachine waits for ACTIVE. Keep it below MCM's
+	// --machine-creation-timeout (20m) so a stuck server is cleaned up by us, not leaked.
+	CreateTimeout time.Duration
+	// DeleteTimeout bounds how long DeleteMachine waits for the server to disappear.
+	DeleteTimeout time.Duration
+	// RecentTTL is how long a server seen ACTIVE by CreateMachine answers InitializeMachine
+	// without asking Nova again.
+	RecentTTL time.Duration
+	// CallObserver, when set, is told the MCM code and duration of every driver call (metrics).
+	CallObserver func(method string, code codes.Code, took time.Duration)
+}
+
+// DefaultOptions are the production defaults.
+func DefaultOptions() Options {
+	return Options{
+		Sessions:        openstack.DefaultSessionOptions(),
+		PollInterval:    2 * time.Second,
+		MaxPollInterval: 10 * time.Second,
+		CreateTimeout:   15 * time.Minute,
+		DeleteTimeout:   5 * time.Minute,
+		RecentTTL:       time.Minute,
+	}
+}
+
+// Driver is the pluscloud open machine driver.
+type Driver struct {
+	opts     Options
+	sessions *openstack.SessionCache
+	recent   *recentServers
+}
+
+var _ mcmdriver.Driver = (*Driver)(nil)
+
+// New returns a driver with its own session cache.
+func New(opts Options) *Driver {
+	return &Driver{
+		opts:     opts,
+		sessions: openstack.NewSessionCache(opts.Sessions),
+		recent:   newRecentServers(opts.RecentTTL),
+	}
+}
+
+// Sessions exposes the session cache (for tests and metrics).
+func (d *Driver) Sessions() *openstack.SessionCache { return d.sessions }
+
+// pollSchedule yields growing waits between looks at a server.
+type pollSchedule struct {
+	next, max time.Duration
+}
+
+func (d *Driver) newPollSchedule() *pollSchedule {
+	return &pollSchedule{next: d.opts.PollInterval, max: d.opts.MaxPollInterval}
+}
+
+func (p *pollSchedule) wait(ctx context.Context) error {
+	t := time.NewTimer(p.next)
+	defer t.Stop()
+	p.next = min(p.next*3/2, p.max)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// track reports a finished driver call to the CallObserver.
+func (d *Driver) track(method string, start time.Time, err error) {
+	if d.opts.CallObserver == nil {
+		return
+	}
+	code := codes.OK
+	if err != nil {
+		st, _ := status.FromError(err)
+		code = st.Code()
+	}
+	d.opts.CallObserver(method, code, time.Since(start))
+}

@@ -1,0 +1,133 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+// invalidSpecError carries every problem found in a MachineClass or Secret.
+type invalidSpecError struct{ errs field.ErrorList }
+
+func (e *invalidSpecError) Error() string { return e.errs.ToAggregate().Error() }
+
+// invalidReferenceError says the spec names something the cloud does not have (flavor, image,
+// network, security group): a user error, not a cloud error.
+type invalidReferenceError struct{ err error }
+
+func (e *invalidReferenceError) Error() string { return e.err.Error() }
+func (e *invalidReferenceError) Unwrap() error { return e.err }
+
+// serverFaultError is a server that ended in ERROR; msg is Nova's fault message.
+type serverFaultError struct {
+	serverID string
+	msg      string
+}
+
+func (e *serverFaultError) Error() string {
+	return fmt.Sprintf("server %s went to ERROR: %s", e.serverID, e.msg)
+}
+
+// stuckError is a server that did not leave BUILD in time.
+type stuckError struct {
+	serverID string
+	status   string
+	waited   string
+}
+
+func (e *stuckError) Error() string {
+	return fmt.Sprintf("server %s was still %s after %s", e.serverID, e.status, e.waited)
+}
+
+// statusError is the one place that turns any error of this driver into an MCM status with the
+// code MCM acts on: ResourceExhausted waits long (quota), Unavailable/DeadlineExceeded retry soon,
+// InvalidArgument needs a user's fix, NotFound means the VM is gone.
+func statusError(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if s, ok := err.(*status.Status); ok {
+		return s
+	}
+	return status.Error(classify(err), sanitize(action+": "+describe(err)))
+}
+
+func classify(err error) codes.Code {
+	var (
+		invalid  *invalidSpecError
+		badRef   *invalidReferenceError
+		multiple *openstack.MultipleFoundError
+		fault    *serverFaultError
+		stuck    *stuckError
+	)
+	switch {
+	case errors.As(err, &invalid):
+		return codes.InvalidArgument
+	case errors.As(err, &multiple):
+		return codes.OutOfRange
+	case errors.As(err, &badRef):
+		return codes.InvalidArgument
+	case errors.As(err, &fault):
+		if openstack.IsQuotaMessage(fault.msg) {
+			return codes.ResourceExhausted
+		}
+		return codes.Internal
+	case errors.As(err, &stuck):
+		return codes.DeadlineExceeded
+	case openstack.IsQuotaExceeded(err):
+		return codes.ResourceExhausted
+	case openstack.IsNotFound(err):
+		return codes.NotFound
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	}
+	switch openstack.StatusCode(err) {
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusConflict:
+		return codes.Aborted
+	}
+	if openstack.IsTransient(err) {
+		return codes.Unavailable
+	}
+	if strings.Contains(err.Error(), "Unable to re-authenticate") || strings.Contains(err.Error(), "Authentication failed") {
+		return codes.Unauthenticated
+	}
+	return codes.Internal
+}
+
+// describe renders err for a Machine status: the OpenStack API's own message where there is one,
+// rather than raw response bodies.
+func describe(err error) string {
+	msg := err.Error()
+	if apiMsg := openstack.APIMessage(err); apiMsg != "" {
+		if code := openstack.StatusCode(err); code != 0 {
+			// gophercloud's text repeats the body; keep our context (up to the body) and the message.
+			if i := strings.Index(msg, "Expected HTTP response code"); i > 0 {
+				msg = msg[:i]
+			}
+			return fmt.Sprintf("%sHTTP %d: %s", msg, code, apiMsg)
+		}
+	}
+	return msg
+}
+
+// sanitize keeps MCM's status parser (it reads the first two bracketed groups of the text) from
+// being confused by brackets in cloud messages such as Neutron's "['port']".
+func sanitize(msg string) string {
+	return strings.NewReplacer("[", "(", "]", ")").Replace(msg)
+}

@@ -1,0 +1,206 @@
+package driver_test
+
+import (
+	"time"
+
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+)
+
+var unlimited = ossim.Unlimited
+
+var _ = Describe("failures against the simulator", func() {
+	var f *fixture
+	BeforeEach(func() { f = newFixture(nil, nil, fastOptions()) })
+
+	expectNothingLeft := func(name string) {
+		ExpectWithOffset(1, serversNamed(f.sim, name)).To(BeEmpty(), "no server left")
+		ExpectWithOffset(1, portsNamed(f.sim, name)).To(BeEmpty(), "no port left")
+		ExpectWithOffset(1, f.sim.Volumes()).To(BeEmpty(), "no volume left")
+	}
+
+	It("maps Nova's instance quota to ResourceExhausted and leaves nothing behind", func() {
+		q := unlimited
+		q.Instances = 0
+		f.sim.SetQuota(f.sim.Seed().ProjectID, q)
+		_, err := f.create("quota-nova")
+		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
+		Expect(err.Error()).To(ContainSubstring("Quota exceeded for instances"))
+		expectNothingLeft("quota-nova")
+	})
+
+	It("maps Neutron's port quota to ResourceExhausted", func() {
+		q := unlimited
+		q.Ports = 0
+		f.sim.SetQuota(f.sim.Seed().ProjectID, q)
+		_, err := f.create("quota-neutron")
+		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
+		expectNothingLeft("quota-neutron")
+	})
+
+	It("maps a 'No valid host' server fault to ResourceExhausted after removing server and port", func() {
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Count: 1})
+		_, err := f.create("novalidhost")
+		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
+		Expect(err.Error()).To(ContainSubstring("No valid host was found"))
+		expectNothingLeft("novalidhost")
+	})
+
+	It("maps a 'Maximum number of ports exceeded' fault to ResourceExhausted", func() {
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: "Build of instance aborted: Maximum number of ports exceeded", Count: 1})
+		_, err := f.create("maxports")
+		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
+		expectNothingLeft("maxports")
+	})
+
+	It("survives a storm of 429s with Retry-After", func() {
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultRateLimit, RetryAfter: time.Second, Rate: 0.5, Count: 6})
+		created, err := f.create("ratelimited")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.delete(withProviderID("ratelimited", created.ProviderID))).To(Succeed())
+		expectNothingLeft("ratelimited")
+	})
+
+	It("retries idempotent requests after 503s but never repeats POST", func() {
+		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "GET", Kind: ossim.FaultError, Status: 503, Count: 3})
+		_, err := f.create("flaky-get")
+		Expect(err).NotTo(HaveOccurred())
+
+		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "POST", Path: "^/servers$", Kind: ossim.FaultError, Status: 503, Count: 1})
+		f.sim.ResetCounts()
+		_, err = f.create("flaky-post")
+		Expect(codeOf(err)).To(Equal(codes.Unavailable), "MCM retries Unavailable after 5s")
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(Equal(1))
+		expectNothingLeft("flaky-post")
+	})
+
+	It("removes a server stuck in BUILD and says so", func() {
+		opts := fastOptions()
+		opts.CreateTimeout = 500 * time.Millisecond
+		f = newFixture(nil, nil, opts)
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerStuckBuild, Count: 1})
+		_, err := f.create("stuck")
+		Expect(codeOf(err)).To(Equal(codes.DeadlineExceeded))
+		Expect(err.Error()).To(ContainSubstring("BUILD"))
+		Eventually(func() []ossim.Server { return serversNamed(f.sim, "stuck") }).Should(BeEmpty())
+		expectNothingLeft("stuck")
+	})
+
+	It("maps a wrong password to Unauthenticated without echoing it", func() {
+		f.secret.Data["password"] = []byte("wr0ng-passw0rd")
+		_, err := f.create("badauth")
+		Expect(codeOf(err)).To(Equal(codes.Unauthenticated))
+		Expect(err.Error()).NotTo(ContainSubstring("wr0ng-passw0rd"))
+	})
+
+	It("maps an unknown flavor to InvalidArgument", func() {
+		spec := baseSpec(f.sim)
+		spec.FlavorName = "SCS-999V-1"
+		f.class = machineClass(spec)
+		_, err := f.create("noflavor")
+		Expect(codeOf(err)).To(Equal(codes.InvalidArgument))
+		Expect(err.Error()).To(ContainSubstring("SCS-999V-1"))
+		expectNothingLeft("noflavor")
+	})
+
+	It("reports every problem of a bad MachineClass and Secret at once, with field paths", func() {
+		spec := baseSpec(f.sim)
+		spec.FlavorName = ""
+		spec.Region = ""
+		spec.PodNetworkCidr = "not-a-cidr"
+		spec.Tags = map[string]string{"foo": "bar"}
+		f.class = machineClass(spec)
+		delete(f.secret.Data, "password")
+		delete(f.secret.Data, "userData")
+		_, err := f.create("invalid")
+		Expect(codeOf(err)).To(Equal(codes.InvalidArgument))
+		for _, path := range []string{"flavorName", "region", "podNetworkCidr", "tags", "password", "userData"} {
+			Expect(err.Error()).To(ContainSubstring(path))
+		}
+		Expect(f.sim.Counts().Total()).To(BeZero(), "nothing is sent to a cloud for an invalid spec")
+	})
+
+	It("rejects a MachineClass of another provider", func() {
+		f.class.Provider = "AWS"
+		_, err := f.create("otherprovider")
+		Expect(codeOf(err)).To(Equal(codes.InvalidArgument))
+		Expect(err.Error()).To(ContainSubstring("provider"))
+	})
+
+	It("re-authenticates once when the token expired", func() {
+		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 300 * time.Millisecond }, nil, func() driverOptions {
+			o := fastOptions()
+			o.Sessions.RefreshBefore = 0
+			return o
+		}())
+		_, err := f.create("reauth-1")
+		Expect(err).NotTo(HaveOccurred())
+		time.Sleep(400 * time.Millisecond)
+		_, err = f.create("reauth-2")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.sim.Counts().Get("identity POST /v3/auth/tokens")).To(Equal(2))
+	})
+
+	It("renews a token shortly before it expires instead of waiting for a 401", func() {
+		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 2 * time.Second }, nil, func() driverOptions {
+			o := fastOptions()
+			o.Sessions.RefreshBefore = 1900 * time.Millisecond
+			return o
+		}())
+		_, err := f.create("renew-1")
+		Expect(err).NotTo(HaveOccurred())
+		time.Sleep(200 * time.Millisecond)
+		f.sim.ResetCounts()
+		_, err = f.status(machine("renew-1"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.sim.Counts().Get("identity POST /v3/auth/tokens")).To(Equal(1))
+		Expect(f.sim.Counts().Get("compute GET /servers/detail")).To(Equal(1), "no request failed with 401")
+	})
+
+	It("uses application credentials", func() {
+		seed := f.sim.Seed()
+		f.secret = &corev1.Secret{Data: map[string][]byte{
+			"authURL":                     []byte(f.sim.AuthURL()),
+			"applicationCredentialID":     []byte(seed.AppCredID),
+			"applicationCredentialSecret": []byte(seed.AppCredSecret),
+			"userData":                    []byte(userData),
+		}}
+		_, err := f.create("appcred")
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("uses a clouds.yaml key", func() {
+		f.secret = &corev1.Secret{Data: map[string][]byte{
+			"clouds.yaml": f.sim.CloudsYAML("pco-sim"),
+			"userData":    []byte(userData),
+		}}
+		_, err := f.create("cloudsyaml")
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("lists thousands of servers page by page, filtered by Nova", func() {
+		f = newFixture(func(o *ossim.Options) { o.MaxLimit = 200 }, nil, fastOptions())
+		f.sim.AddServers(450, ossim.Server{Name: "mine", Metadata: map[string]string{clusterKey: "1", roleKey: "1"}, Tags: []string{clusterKey, roleKey}})
+		f.sim.AddServers(300, ossim.Server{Name: "other", Metadata: map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"}, Tags: []string{"kubernetes.io-cluster-other", roleKey}})
+		f.sim.ResetCounts()
+		Expect(f.list()).To(HaveLen(450))
+		Expect(f.sim.Counts().Get("compute GET /servers/detail")).To(BeNumerically("<=", 4))
+	})
+})
+
+type driverOptions = driver.Options
+
+// pvSpecs are PersistentVolume specs of every kind GetVolumeIDs must handle.
+func pvSpecs() []*corev1.PersistentVolumeSpec {
+	return []*corev1.PersistentVolumeSpec{
+		{PersistentVolumeSource: corev1.PersistentVolumeSource{Cinder: &corev1.CinderPersistentVolumeSource{VolumeID: "in-tree-id"}}},
+		{PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "cinder.csi.openstack.org", VolumeHandle: "csi-id"}}},
+		{PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: "aws-id"}}},
+		nil,
+	}
+}

@@ -1,0 +1,111 @@
+package driver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
+)
+
+// portDescription marks ports this driver made, so a port whose tagging was interrupted is still
+// recognised (the description is set in the same request that creates the port).
+const portDescriptionPrefix = "mcm-provider-pco "
+
+// novaTagMaxLen is Nova's limit for one server tag.
+const novaTagMaxLen = 60
+
+// ownership identifies the servers and ports of one MachineClass's cluster and role. It keeps the
+// peer driver's markers (spec.tags as Nova metadata, the cluster and role keys as port tags) so
+// servers made by either driver are recognised, and adds Nova server tags so lists can be
+// filtered by Nova instead of by us.
+type ownership struct {
+	clusterKey string
+	roleKey    string
+	metadata   map[string]string
+}
+
+func ownershipOf(spec *api.MachineProviderConfigSpec) ownership {
+	o := ownership{metadata: spec.Tags}
+	for _, key := range sortedKeys(spec.Tags) {
+		switch {
+		case strings.HasPrefix(key, api.ServerTagClusterPrefix) && o.clusterKey == "":
+			o.clusterKey = key
+		case strings.HasPrefix(key, api.ServerTagRolePrefix) && o.roleKey == "":
+			o.roleKey = key
+		}
+	}
+	return o
+}
+
+// serverTags are the Nova tags that mark a server as ours.
+func (o ownership) serverTags() []string {
+	return []string{novaTag(o.clusterKey), novaTag(o.roleKey)}
+}
+
+// portTags are the Neutron tags that mark a port as ours (the peer's markers, verbatim).
+func (o ownership) portTags() []string {
+	return []string{o.clusterKey, o.roleKey}
+}
+
+func (o ownership) portDescription() string {
+	return portDescriptionPrefix + o.clusterKey
+}
+
+// ownsServer tells whether a server belongs to this cluster and role, by Nova tags (ours) or by
+// metadata (the peer's).
+func (o ownership) ownsServer(s *servers.Server) bool {
+	if s.Tags != nil {
+		tags := *s.Tags
+		if slices.Contains(tags, novaTag(o.clusterKey)) && slices.Contains(tags, novaTag(o.roleKey)) {
+			return true
+		}
+	}
+	_, hasCluster := s.Metadata[o.clusterKey]
+	_, hasRole := s.Metadata[o.roleKey]
+	return hasCluster && hasRole
+}
+
+// hasServerTags tells whether the server already carries our Nova tags.
+func (o ownership) hasServerTags(s *servers.Server) bool {
+	if s.Tags == nil {
+		return false
+	}
+	for _, t := range o.serverTags() {
+		if !slices.Contains(*s.Tags, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownsPort tells whether a port belongs to this cluster: by the peer's tag, or by our description
+// (which survives a crash between creating and tagging the port).
+func (o ownership) ownsPort(p *ports.Port) bool {
+	return slices.Contains(p.Tags, o.clusterKey) || p.Description == o.portDescription()
+}
+
+// novaTag turns a tag key into a valid Nova server tag: at most 60 characters, no "/" or ",".
+// Long keys keep a readable prefix and end in a hash of the whole key, so they stay unique.
+func novaTag(key string) string {
+	tag := strings.NewReplacer("/", "_", ",", "_").Replace(key)
+	if len(tag) <= novaTagMaxLen {
+		return tag
+	}
+	sum := sha256.Sum256([]byte(key))
+	suffix := "-" + hex.EncodeToString(sum[:])[:16]
+	return tag[:novaTagMaxLen-len(suffix)] + suffix
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,122 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+func apiError(code int, body string) error {
+	return fmt.Errorf("creating server: %w", gophercloud.ErrUnexpectedResponseCode{
+		Method: "POST", URL: "http://127.0.0.1/compute/v2.1/servers", Expected: []int{202}, Actual: code, Body: []byte(body)})
+}
+
+func TestStatusErrorClassification(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want codes.Code
+	}{
+		{"nova quota", apiError(403, `{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}`), codes.ResourceExhausted},
+		{"neutron quota", apiError(409, `{"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['port'].", "detail": ""}}`), codes.ResourceExhausted},
+		{"cinder quota", apiError(413, `{"overLimit": {"code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded for quota 'volumes'."}}`), codes.ResourceExhausted},
+		{"no valid host fault", &serverFaultError{serverID: "x", msg: "No valid host was found. There are not enough hosts available."}, codes.ResourceExhausted},
+		{"port limit fault", &serverFaultError{serverID: "x", msg: "Maximum number of ports exceeded"}, codes.ResourceExhausted},
+		{"other fault", &serverFaultError{serverID: "x", msg: "Unexpected vif_type=binding_failed"}, codes.Internal},
+		{"rate limited", apiError(429, `{"message": "slow down"}`), codes.Unavailable},
+		{"bad gateway", apiError(502, `<html>bad gateway</html>`), codes.Unavailable},
+		{"unavailable", apiError(503, `{"computeFault": {"code": 503, "message": "down"}}`), codes.Unavailable},
+		{"unauthorized", apiError(401, `{"error": {"code": 401, "title": "Unauthorized"}}`), codes.Unauthenticated},
+		{"forbidden", apiError(403, `{"forbidden": {"code": 403, "message": "Policy doesn't allow os_compute_api:servers:create to be performed."}}`), codes.PermissionDenied},
+		{"bad request", apiError(400, `{"badRequest": {"code": 400, "message": "Invalid key_name provided."}}`), codes.InvalidArgument},
+		{"not found", apiError(404, `{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}`), codes.NotFound},
+		{"multiple", &openstack.MultipleFoundError{Kind: "server", Name: "a", Count: 2}, codes.OutOfRange},
+		{"invalid spec", &invalidSpecError{errs: field.ErrorList{field.Required(field.NewPath("spec", "region"), "")}}, codes.InvalidArgument},
+		{"stuck", &stuckError{serverID: "x", status: "BUILD", waited: "15m"}, codes.DeadlineExceeded},
+		{"connection reset", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), codes.Unavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := statusError("create machine m", tc.err)
+			st, ok := status.FromError(err)
+			if !ok {
+				t.Fatalf("MCM cannot parse %q", err)
+			}
+			if st.Code() != tc.want {
+				t.Fatalf("code = %s, want %s (%s)", st.Code(), tc.want, err)
+			}
+			if strings.Count(err.Error(), "[") != 2 {
+				t.Fatalf("message has brackets of its own: %q", err)
+			}
+		})
+	}
+}
+
+func TestStatusErrorKeepsAPIMessage(t *testing.T) {
+	err := statusError("create machine m", apiError(403, `{"forbidden": {"code": 403, "message": "Quota exceeded for cores"}}`))
+	if !strings.Contains(err.Error(), "HTTP 403: Quota exceeded for cores") {
+		t.Fatalf("got %q", err)
+	}
+}
+
+func TestProviderID(t *testing.T) {
+	id := encodeProviderID("RegionOne", "4f1c")
+	if id != "openstack:///RegionOne/4f1c" {
+		t.Fatalf("got %q", id)
+	}
+	for in, want := range map[string]string{id: "4f1c", "openstack:///4f1c": "4f1c"} {
+		got, err := decodeProviderID(in)
+		if err != nil || got != want {
+			t.Fatalf("decode(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "aws:///x/y", "openstack:///", "openstack:///r/"} {
+		if _, err := decodeProviderID(bad); err == nil {
+			t.Fatalf("decode(%q) should fail", bad)
+		}
+	}
+}
+
+func TestNovaTag(t *testing.T) {
+	if got := novaTag("kubernetes.io-role-node"); got != "kubernetes.io-role-node" {
+		t.Fatalf("short tags stay as they are, got %q", got)
+	}
+	long := "kubernetes.io-cluster-shoot--a-very-long-project-name--with-a-long-cluster-name"
+	a, b := novaTag(long), novaTag(long+"x")
+	if len(a) > novaTagMaxLen || len(b) > novaTagMaxLen || a == b || !strings.HasPrefix(a, "kubernetes.io-cluster-") {
+		t.Fatalf("long tags must be <= 60 chars, unique and readable: %q %q", a, b)
+	}
+	if strings.ContainsAny(novaTag("a/b,c"), "/,") {
+		t.Fatal("Nova tags may not contain / or ,")
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	o := ownershipOf(&api.MachineProviderConfigSpec{Tags: map[string]string{
+		"kubernetes.io-cluster-shoot--x": "1", "kubernetes.io-role-node": "1", "team": "a"}})
+	byTags := &servers.Server{Tags: &[]string{"kubernetes.io-cluster-shoot--x", "kubernetes.io-role-node"}}
+	byMetadata := &servers.Server{Metadata: map[string]string{"kubernetes.io-cluster-shoot--x": "1", "kubernetes.io-role-node": "1"}}
+	otherCluster := &servers.Server{Metadata: map[string]string{"kubernetes.io-cluster-shoot--y": "1", "kubernetes.io-role-node": "1"}}
+	if !o.ownsServer(byTags) || !o.ownsServer(byMetadata) || o.ownsServer(otherCluster) {
+		t.Fatal("ownership by tags or metadata, never another cluster's")
+	}
+	if o.hasServerTags(byMetadata) || !o.hasServerTags(byTags) {
+		t.Fatal("hasServerTags looks at Nova tags only")
+	}
+	if !o.ownsPort(&ports.Port{Tags: []string{"kubernetes.io-cluster-shoot--x"}}) ||
+		!o.ownsPort(&ports.Port{Description: o.portDescription()}) ||
+		o.ownsPort(&ports.Port{Tags: []string{"kubernetes.io-cluster-shoot--y"}}) {
+		t.Fatal("ports are ours by the peer's tag or our description")
+	}
+}

@@ -1,0 +1,133 @@
+package openstack
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// MultipleFoundError says a name that must be unique matched several objects.
+type MultipleFoundError struct {
+	Kind  string
+	Name  string
+	Count int
+}
+
+func (e *MultipleFoundError) Error() string {
+	return fmt.Sprintf("%d %ss are named %q, expected exactly one", e.Count, e.Kind, e.Name)
+}
+
+// notFound wraps ErrNotFound with what was missing.
+func notFound(kind, name string) error {
+	return fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+}
+
+// StatusCode returns the HTTP status of an OpenStack error, or 0.
+func StatusCode(err error) int {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return code.Actual
+	}
+	var codePtr *gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &codePtr) {
+		return codePtr.Actual
+	}
+	return 0
+}
+
+// responseBody returns the body of an OpenStack error response, or "".
+func responseBody(err error) string {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return string(code.Body)
+	}
+	var codePtr *gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &codePtr) {
+		return string(codePtr.Body)
+	}
+	return ""
+}
+
+// IsNotFound tells whether err means the object does not exist.
+func IsNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrNotFound) || StatusCode(err) == http.StatusNotFound {
+		return true
+	}
+	var rnf gophercloud.ErrResourceNotFound
+	return errors.As(err, &rnf)
+}
+
+// quotaMarkers are the phrases OpenStack uses for an exhausted quota or capacity, in API errors
+// (Nova 403 "Quota exceeded", Neutron 409 OverQuota, Cinder 413 VolumeLimitExceeded) and in
+// server faults (Nova's "No valid host was found", "Maximum number of ports exceeded").
+var quotaMarkers = []string{
+	"quota exceeded",
+	"overquota",
+	"limitexceeded",
+	"no valid host was found",
+	"maximum number of ports exceeded",
+	"exceeded for quota",
+	"insufficient resources",
+}
+
+// IsQuotaMessage tells whether an OpenStack message reports exhausted quota or capacity.
+func IsQuotaMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, marker := range quotaMarkers {
+		if strings.Contains(m, marker) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsQuotaExceeded tells whether an API error reports an exhausted quota.
+func IsQuotaExceeded(err error) bool {
+	switch StatusCode(err) {
+	case http.StatusForbidden, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusBadRequest:
+		return IsQuotaMessage(responseBody(err))
+	}
+	return false
+}
+
+// IsTransient tells whether an error may go away by itself (rate limit, unavailable backend,
+// network failure): the caller should retry soon.
+func IsTransient(err error) bool {
+	switch code := StatusCode(err); {
+	case code == http.StatusTooManyRequests, code == http.StatusBadGateway, code == http.StatusServiceUnavailable,
+		code == http.StatusGatewayTimeout, code == http.StatusInternalServerError:
+		return true
+	case code != 0:
+		return false
+	}
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection reset", "connection refused", "EOF", "broken pipe", "timeout"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// APIMessage extracts the human message of an OpenStack error body ("message" in any of the
+// services' error shapes), so errors shown to users carry the cloud's words, not raw JSON.
+func APIMessage(err error) string {
+	body := responseBody(err)
+	if body == "" {
+		return ""
+	}
+	return extractMessage(body)
+}

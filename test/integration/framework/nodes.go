@@ -1,0 +1,110 @@
+package framework
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+)
+
+// simulatedNodeLabel marks the Nodes the node simulator registered.
+const simulatedNodeLabel = "pco.plusserver.com/simulated-node"
+
+// NodeSimulator plays the kubelets: a Node (Ready, with the server's provider ID) appears when a
+// simulated server is ACTIVE, and goes away with the server, as a kubelet and the cloud
+// controller manager would make it happen.
+type NodeSimulator struct {
+	Sim      *ossim.Sim
+	Client   kubernetes.Interface
+	Region   string
+	Interval time.Duration
+}
+
+// Run syncs Nodes with servers until ctx ends.
+func (n *NodeSimulator) Run(ctx context.Context) {
+	interval := n.Interval
+	if interval == 0 {
+		interval = 250 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := n.sync(ctx); err != nil && ctx.Err() == nil {
+			klog.V(2).InfoS("Node simulator sync failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *NodeSimulator) sync(ctx context.Context) error {
+	active := map[string]ossim.Server{}
+	for _, s := range n.Sim.Servers() {
+		if s.Status == "ACTIVE" && s.TaskState == "" {
+			active[s.Name] = s
+		}
+	}
+	nodes, err := n.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: simulatedNodeLabel})
+	if err != nil {
+		return err
+	}
+	existing := map[string]bool{}
+	for _, node := range nodes.Items {
+		s, ok := active[node.Name]
+		if !ok || node.Spec.ProviderID != n.providerID(s) {
+			if err := n.Client.CoreV1().Nodes().Delete(ctx, node.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+			continue
+		}
+		existing[node.Name] = true
+	}
+	for name, s := range active {
+		if existing[name] {
+			continue
+		}
+		if err := n.register(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *NodeSimulator) providerID(s ossim.Server) string {
+	return "openstack:///" + n.Region + "/" + s.ID
+}
+
+func (n *NodeSimulator) register(ctx context.Context, s ossim.Server) error {
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Labels: map[string]string{
+			simulatedNodeLabel:       "true",
+			"kubernetes.io/hostname": s.Name,
+		}},
+		Spec: corev1.NodeSpec{ProviderID: n.providerID(s)},
+	}
+	created, err := n.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := metav1.Now()
+	created.Status = corev1.NodeStatus{
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+			Message: "simulated kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}},
+		Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: s.Name}},
+		Capacity:  corev1.ResourceList{},
+	}
+	_, err = n.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	return err
+}

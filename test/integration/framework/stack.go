@@ -1,0 +1,135 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+)
+
+// StackOptions tune a Stack.
+type StackOptions struct {
+	// Dir holds the kubeconfig and the controllers' logs; a temp dir when empty.
+	Dir string
+	// Namespace is the control namespace MCM watches.
+	Namespace string
+	// Sim tunes the OpenStack simulator.
+	Sim ossim.Options
+	// ProviderArgs are extra flags for our machine-controller.
+	ProviderArgs []string
+	// SafetyOrphanPeriod is --machine-safety-orphan-vms-period (orphan collection).
+	SafetyOrphanPeriod time.Duration
+	// Verbosity is the controllers' -v.
+	Verbosity int
+}
+
+// Stack is the whole local system: simulator, kube-apiserver + etcd, MCM core, our
+// machine-controller and the node simulator.
+type Stack struct {
+	Opts      StackOptions
+	Sim       *ossim.Sim
+	CP        *ControlPlane
+	MCM       *Process
+	Provider  *Process
+	Nodes     *NodeSimulator
+	stopNodes context.CancelFunc
+}
+
+// StartStack starts everything; call Stop to end it.
+func StartStack(opts StackOptions) (_ *Stack, err error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "machine-controller"
+	}
+	if opts.SafetyOrphanPeriod == 0 {
+		opts.SafetyOrphanPeriod = 15 * time.Minute
+	}
+	if opts.Dir == "" {
+		if opts.Dir, err = os.MkdirTemp("", "pco-stack-"); err != nil {
+			return nil, err
+		}
+	}
+	s := &Stack{Opts: opts}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+
+	mcmBin, providerBin, err := BuildBinaries(filepath.Join(opts.Dir, "bin"))
+	if err != nil {
+		return nil, err
+	}
+	if s.Sim, err = ossim.Start(opts.Sim); err != nil {
+		return nil, err
+	}
+	if s.CP, err = StartControlPlane(opts.Dir); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if _, err = s.CP.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace}}, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("creating the control namespace: %w", err)
+	}
+
+	v := fmt.Sprint(opts.Verbosity)
+	common := []string{
+		"--control-kubeconfig=" + s.CP.KubeconfigPath,
+		"--target-kubeconfig=" + s.CP.KubeconfigPath,
+		"--namespace=" + opts.Namespace,
+		"--leader-elect=false",
+		"--v=" + v,
+	}
+	if s.MCM, err = StartProcess("machine-controller-manager", opts.Dir, mcmBin,
+		append(common, "--port=0", "--safety-up=2", "--safety-down=1", "--machine-safety-overshooting-period=1m")...); err != nil {
+		return nil, err
+	}
+	providerArgs := append(common,
+		"--port=0",
+		"--machine-safety-orphan-vms-period="+opts.SafetyOrphanPeriod.String(),
+		"--machine-creation-timeout=5m",
+		"--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
+	if s.Provider, err = StartProcess("machine-controller", opts.Dir, providerBin, append(providerArgs, opts.ProviderArgs...)...); err != nil {
+		return nil, err
+	}
+
+	nodeCtx, cancel := context.WithCancel(context.Background())
+	s.stopNodes = cancel
+	s.Nodes = &NodeSimulator{Sim: s.Sim, Client: s.CP.Clientset, Region: s.Sim.Seed().Region}
+	go s.Nodes.Run(nodeCtx)
+	return s, nil
+}
+
+// Stop ends every part of the stack (safe to call twice).
+func (s *Stack) Stop() {
+	if s == nil {
+		return
+	}
+	if s.stopNodes != nil {
+		s.stopNodes()
+	}
+	s.Provider.Stop()
+	s.MCM.Stop()
+	if s.CP != nil {
+		_ = s.CP.Stop()
+	}
+	if s.Sim != nil {
+		s.Sim.Close()
+	}
+}
+
+// Healthy reports a controller that died.
+func (s *Stack) Healthy() error {
+	var errs []error
+	for _, p := range []*Process{s.MCM, s.Provider} {
+		if p != nil && !p.Running() {
+			errs = append(errs, fmt.Errorf("%s exited; last log lines:\n%s", p.Name, p.Tail(3000)))
+		}
+	}
+	return errors.Join(errs...)
+}
