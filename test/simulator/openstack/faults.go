@@ -149,10 +149,11 @@ func (s *Sim) dropSpent() {
 	s.faults = kept
 }
 
-// takeServerFault consumes a server-level fault of the given kind, if one is pending.
-func (s *Sim) takeServerFault(kind FaultKind) *faultRule {
+// takeServerFault consumes the first pending server-level fault (ERROR or stuck BUILD), in the
+// order they were injected: one server gets at most one.
+func (s *Sim) takeServerFault() *faultRule {
 	for _, f := range s.faults {
-		if f.Kind != kind || (f.Count > 0 && f.used >= f.Count) {
+		if (f.Kind != FaultServerError && f.Kind != FaultServerStuckBuild) || (f.Count > 0 && f.used >= f.Count) {
 			continue
 		}
 		if f.Rate > 0 && f.Rate < 1 && rand.Float64() >= f.Rate {

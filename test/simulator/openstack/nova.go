@@ -328,10 +328,11 @@ func (c *call) createServer() {
 	if in.ConfigDrive != nil {
 		srv.configDrive = *in.ConfigDrive
 	}
-	if f := c.s.takeServerFault(FaultServerStuckBuild); f != nil {
+	switch f := c.s.takeServerFault(); {
+	case f == nil:
+	case f.Kind == FaultServerStuckBuild:
 		srv.stuck = true
-	}
-	if f := c.s.takeServerFault(FaultServerError); f != nil {
+	default:
 		srv.failMsg = f.Message
 		if srv.failMsg == "" {
 			srv.failMsg = DefaultFaultMessage
