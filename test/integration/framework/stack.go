@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,13 +34,15 @@ type StackOptions struct {
 // Stack is the whole local system: simulator, kube-apiserver + etcd, MCM core, our
 // machine-controller and the node simulator.
 type Stack struct {
-	Opts      StackOptions
-	Sim       *ossim.Sim
-	CP        *ControlPlane
-	MCM       *Process
-	Provider  *Process
-	Nodes     *NodeSimulator
-	stopNodes context.CancelFunc
+	Opts     StackOptions
+	Sim      *ossim.Sim
+	CP       *ControlPlane
+	MCM      *Process
+	Provider *Process
+	Nodes    *NodeSimulator
+	// ProviderPort serves our machine-controller's /metrics and /healthz on 127.0.0.1.
+	ProviderPort int
+	stopNodes    context.CancelFunc
 }
 
 // StartStack starts everything; call Stop to end it.
@@ -83,14 +86,22 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 		"--target-kubeconfig=" + s.CP.KubeconfigPath,
 		"--namespace=" + opts.Namespace,
 		"--leader-elect=false",
+		"--address=127.0.0.1",
 		"--v=" + v,
 	}
+	mcmPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	if s.ProviderPort, err = freePort(); err != nil {
+		return nil, err
+	}
 	if s.MCM, err = StartProcess("machine-controller-manager", opts.Dir, mcmBin,
-		append(common, "--port=0", "--safety-up=2", "--safety-down=1", "--machine-safety-overshooting-period=1m")...); err != nil {
+		append(common, fmt.Sprintf("--port=%d", mcmPort), "--safety-up=2", "--safety-down=1", "--machine-safety-overshooting-period=1m")...); err != nil {
 		return nil, err
 	}
 	providerArgs := append(common,
-		"--port=0",
+		fmt.Sprintf("--port=%d", s.ProviderPort),
 		"--machine-safety-orphan-vms-period="+opts.SafetyOrphanPeriod.String(),
 		"--machine-creation-timeout=5m",
 		"--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
@@ -103,6 +114,16 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 	s.Nodes = &NodeSimulator{Sim: s.Sim, Client: s.CP.Clientset, Region: s.Sim.Seed().Region}
 	go s.Nodes.Run(nodeCtx)
 	return s, nil
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Stop ends every part of the stack (safe to call twice).

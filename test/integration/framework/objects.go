@@ -1,0 +1,129 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
+)
+
+// ExampleObjects reads kubernetes/examples and points the Secret and MachineClass at the
+// simulator: its Keystone URL and default user, and its seeded network, image and keypair.
+func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
+	dir := filepath.Join(RepoRoot(), "kubernetes", "examples")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	seed := s.Sim.Seed()
+	replacer := strings.NewReplacer(
+		"http://127.0.0.1:8774/identity/v3", s.Sim.AuthURL(),
+		"REPLACE-WITH-NETWORK-ID", seed.NetworkID,
+		"machine-controller", s.Opts.Namespace,
+	)
+	var objs []*unstructured.Unstructured
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, doc := range strings.Split(replacer.Replace(string(b)), "\n---") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.Name(), err)
+			}
+			if u.GetKind() == "Namespace" {
+				continue
+			}
+			if u.GetKind() == "Secret" {
+				s.fillSecret(u)
+			}
+			objs = append(objs, u)
+		}
+	}
+	return objs, nil
+}
+
+func (s *Stack) fillSecret(u *unstructured.Unstructured) {
+	seed := s.Sim.Seed()
+	_ = unstructured.SetNestedField(u.Object, seed.ProjectName, "stringData", "tenantName")
+	_ = unstructured.SetNestedField(u.Object, seed.Username, "stringData", "username")
+	_ = unstructured.SetNestedField(u.Object, seed.Password, "stringData", "password")
+	_ = unstructured.SetNestedField(u.Object, seed.DomainName, "stringData", "domainName")
+}
+
+// Apply creates or updates objects with server-side apply.
+func (s *Stack) Apply(ctx context.Context, objs ...*unstructured.Unstructured) error {
+	for _, u := range objs {
+		u.SetManagedFields(nil)
+		if err := s.CP.Client.Patch(ctx, u, client.Apply, client.FieldOwner("pco-tests"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// ProviderSpec returns a MachineClass's decoded providerSpec.
+func ProviderSpec(mc *mcmv1alpha1.MachineClass) (*api.MachineProviderConfig, error) {
+	return api.Decode(mc.ProviderSpec.Raw)
+}
+
+// SetProviderSpec encodes config into the MachineClass.
+func SetProviderSpec(mc *mcmv1alpha1.MachineClass, config *api.MachineProviderConfig) error {
+	raw, err := json.Marshal(config)
+	if err != nil {
+		return err
+	}
+	mc.ProviderSpec.Raw = raw
+	return nil
+}
+
+// Machines lists the Machines of the control namespace.
+func (s *Stack) Machines(ctx context.Context) ([]mcmv1alpha1.Machine, error) {
+	var list mcmv1alpha1.MachineList
+	if err := s.CP.Client.List(ctx, &list, client.InNamespace(s.Opts.Namespace)); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// RunningMachines counts Machines in phase Running.
+func (s *Stack) RunningMachines(ctx context.Context) (int, error) {
+	machines, err := s.Machines(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range machines {
+		if m.Status.CurrentStatus.Phase == mcmv1alpha1.MachineRunning {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ActiveServers counts the simulator's ACTIVE servers that are not being deleted.
+func (s *Stack) ActiveServers() int {
+	n := 0
+	for _, srv := range s.Sim.Servers() {
+		if srv.Status == "ACTIVE" && srv.TaskState == "" {
+			n++
+		}
+	}
+	return n
+}
