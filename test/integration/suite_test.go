@@ -27,6 +27,8 @@ var _ = BeforeSuite(func() {
 		Sim:                ossim.Options{BuildTime: 500 * time.Millisecond, DeleteTime: 100 * time.Millisecond},
 		SafetyOrphanPeriod: 20 * time.Second,
 		Verbosity:          3,
+		// A lost Node must fail its Machine quickly so the replacement is seen in the test.
+		ProviderArgs: []string{"--machine-health-timeout=20s"},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("stack logs in %s\n", dir)

@@ -58,7 +58,8 @@ func (n *NodeSimulator) sync(ctx context.Context) error {
 		return err
 	}
 	existing := map[string]bool{}
-	for _, node := range nodes.Items {
+	for i := range nodes.Items {
+		node := &nodes.Items[i]
 		s, ok := active[node.Name]
 		if !ok || node.Spec.ProviderID != n.providerID(s) {
 			if err := n.Client.CoreV1().Nodes().Delete(ctx, node.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
@@ -67,6 +68,13 @@ func (n *NodeSimulator) sync(ctx context.Context) error {
 			continue
 		}
 		existing[node.Name] = true
+		// The status write after creation may have lost a race with MCM's own Node update:
+		// a kubelet keeps posting its status, so the simulator does too.
+		if !ready(node) {
+			if err := n.setReady(ctx, node, s); err != nil && !apierrors.IsConflict(err) {
+				return err
+			}
+		}
 	}
 	for name, s := range active {
 		if existing[name] {
