@@ -29,7 +29,7 @@ fuzz: ## Fuzz every parser of user input for FUZZTIME each
 	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
 
 measure: ## Requests and Keystone tokens for 100 machine cycles against the simulator
-	PCO_MEASURE_CYCLES=100 $(GO) test -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^MEASURE|requests by route|^  ' || true
+	PCO_MEASURE_CYCLES=100 $(GO) test -v -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^ +[0-9]+ |^MEASURE' 
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml

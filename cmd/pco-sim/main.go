@@ -3,12 +3,16 @@
 //
 //	go run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
 //	OS_CLIENT_CONFIG_FILE=clouds.yaml OS_CLOUD=pco-sim openstack server list
+//
+// It runs until SIGINT or SIGTERM. The simulator's admin API (faults, quotas, counters, state)
+// is under /_sim/ on the same address; see package ossim.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,32 +21,47 @@ import (
 )
 
 func main() {
-	var opts ossim.Options
-	cloudsYAML := flag.String("clouds-yaml", "", "write a clouds.yaml with the cloud \"pco-sim\" for the default user to this file")
-	flag.StringVar(&opts.Addr, "listen", "127.0.0.1:8774", "address to listen on (keep it on loopback)")
-	flag.StringVar(&opts.Region, "region", "RegionOne", "region name in the service catalog")
-	flag.DurationVar(&opts.BuildTime, "build-time", 0, "how long servers stay in BUILD (default 1s)")
-	flag.DurationVar(&opts.TokenTTL, "token-ttl", 0, "Keystone token lifetime (default 1h)")
-	flag.Parse()
-
-	sim, err := ossim.Start(opts)
-	if err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "pco-sim:", err)
 		os.Exit(1)
+	}
+}
+
+// run parses the flags, serves until ctx ends and reports where to out.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var opts ossim.Options
+	fs := flag.NewFlagSet("pco-sim", flag.ContinueOnError)
+	cloudsYAML := fs.String("clouds-yaml", "", "write a clouds.yaml with the cloud \"pco-sim\" for the seeded user and project to this file")
+	fs.StringVar(&opts.Addr, "listen", "127.0.0.1:8774", "address to listen on (keep it on loopback)")
+	fs.StringVar(&opts.Region, "region", "RegionOne", "region name in the service catalog")
+	fs.DurationVar(&opts.BuildTime, "build-time", 0, "how long servers stay in BUILD (default 1s)")
+	fs.DurationVar(&opts.DeleteTime, "delete-time", 0, "how long deleted servers stay visible (default 200ms)")
+	fs.DurationVar(&opts.VolumeTime, "volume-time", 0, "how long volumes take to create and delete (default 200ms)")
+	fs.DurationVar(&opts.TokenTTL, "token-ttl", 0, "Keystone token lifetime (default 1h)")
+	fs.IntVar(&opts.MaxLimit, "max-limit", 0, "largest page of a list (default 1000)")
+	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*quiet {
+		opts.Log = os.Stderr
+	}
+	sim, err := ossim.Start(opts)
+	if err != nil {
+		return err
 	}
 	defer sim.Close()
 	if *cloudsYAML != "" {
 		if err := os.WriteFile(*cloudsYAML, sim.CloudsYAML("pco-sim"), 0o600); err != nil {
-			fmt.Fprintln(os.Stderr, "pco-sim:", err)
-			os.Exit(1)
+			return err
 		}
-		fmt.Printf("clouds.yaml: %s (OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=pco-sim)\n", *cloudsYAML, *cloudsYAML)
+		fmt.Fprintf(out, "clouds.yaml: %s (OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=pco-sim)\n", *cloudsYAML, *cloudsYAML)
 	}
 	seed := sim.Seed()
-	fmt.Printf("auth URL: %s\n", sim.AuthURL())
-	fmt.Printf("project %s, user %s, region %s, network %s; admin API: %s/_sim/\n", seed.ProjectName, seed.Username, seed.Region, seed.NetworkName, sim.URL())
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Fprintf(out, "project %s, user %s, region %s, network %s; admin API: %s/_sim/\n", seed.ProjectName, seed.Username, seed.Region, seed.NetworkName, sim.URL())
+	fmt.Fprintf(out, "auth URL: %s\n", sim.AuthURL())
 	<-ctx.Done()
+	return nil
 }

@@ -1,24 +1,31 @@
 // Package credentials reads OpenStack credentials from a Secret's data: the keys of gardener's
-// provider-openstack (authURL, domainName, tenantName, username, password, application
-// credentials, ...) or a clouds.yaml as the OpenStack CLI writes it. Errors name keys, never
-// values, and a Credentials value never prints its secrets.
+// machine-controller-manager-provider-openstack (authURL, domainName, tenantName, username,
+// password, application credentials, ...), unchanged, or a clouds.yaml as the OpenStack CLI and
+// Horizon write it.
+//
+// Secret values never leave this package in readable form: errors name keys, never values, and
+// Credentials prints, logs and marshals with its secrets redacted.
 package credentials
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"net/url"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// Secret keys, as gardener's provider-openstack names them (Region and UserID are ours).
+// Secret keys. All but KeyUserID, KeyRegion, KeyCloudsYAML and KeyCloud are provider-openstack's.
 const (
 	KeyAuthURL                     = "authURL"
 	KeyDomainName                  = "domainName"
@@ -43,33 +50,49 @@ const (
 	KeyCloud      = "cloud"
 )
 
-const redacted = "<redacted>"
+// Endpoint interfaces of the service catalog.
+const (
+	InterfacePublic   = "public"
+	InterfaceInternal = "internal"
+	InterfaceAdmin    = "admin"
+)
 
-// Credentials are what it takes to authenticate to one OpenStack project.
+// Credentials are what it takes to authenticate to one OpenStack project: a user's password or
+// an application credential, plus the TLS settings for reaching the cloud.
+//
+// Print, log or marshal a Credentials freely: String, GoString, Format, MarshalJSON and
+// MarshalLog redact Password, ApplicationCredentialSecret and ClientKey. (A Credentials kept in
+// an unexported field of another struct is printed by fmt field by field, bypassing these
+// methods: keep a pointer and do not print the holder with %v.)
 type Credentials struct {
+	// AuthURL is the Keystone v3 endpoint.
 	AuthURL string
-	// DomainName/DomainID are the project's domain (provider-openstack keys domainName/domainID).
+	// DomainName/DomainID are the project's domain (provider-openstack's domainName/domainID).
 	DomainName, DomainID string
 	// ProjectName/ProjectID are provider-openstack's tenantName/tenantID.
 	ProjectName, ProjectID string
 	Username, UserID       string
 	Password               string
-	// UserDomainName/UserDomainID default to the project's domain.
+	// UserDomainName/UserDomainID are the user's domain; when unset, the project's domain.
 	UserDomainName, UserDomainID string
 
 	ApplicationCredentialID, ApplicationCredentialName, ApplicationCredentialSecret string
 
+	// Region is the region these credentials are for; empty when the Secret does not say.
 	Region string
-	// Interface is the catalog endpoint interface: public (default), internal or admin.
-	Interface string
 
-	CACert     []byte
-	Insecure   bool
-	ClientCert []byte
-	ClientKey  []byte
+	// CACert holds PEM certificates to trust in addition to none (it replaces the system pool).
+	CACert []byte
+	// Insecure skips verifying the cloud's certificates.
+	Insecure bool
+	// ClientCert and ClientKey are a PEM client certificate and key for mutual TLS.
+	ClientCert, ClientKey []byte
+
+	// Interface is the catalog endpoint interface: public (the default), internal or admin.
+	Interface string
 }
 
-// FromSecretData parses credentials; the error lists every problem by key.
+// FromSecretData is Parse with the problems as one error (field.ErrorList.ToAggregate).
 func FromSecretData(data map[string][]byte) (*Credentials, error) {
 	c, errs := Parse(data)
 	if len(errs) > 0 {
@@ -78,199 +101,350 @@ func FromSecretData(data map[string][]byte) (*Credentials, error) {
 	return c, nil
 }
 
-// Parse reads credentials from a Secret's data: the provider-openstack keys, or a clouds.yaml
-// (key "clouds.yaml", cloud chosen by key "cloud"). When both are given they must agree.
+// Parse reads credentials from a Secret's data and returns every problem at once, each at the
+// key it concerns ("data[password]", "data[clouds.yaml].clouds[pco].auth.auth_url").
+//
+// The credentials come from the provider-openstack keys (when authURL is set or there is no
+// clouds.yaml) and/or from the key clouds.yaml; when both are given, each must be complete and
+// they must describe the same login. caCert, insecure, clientCert and clientKey apply to both
+// forms. Values are trimmed, as `kubectl create secret --from-file` leaves a trailing newline.
+// Keys this package does not know (userData, for one) are ignored.
 func Parse(data map[string][]byte) (*Credentials, field.ErrorList) {
 	root := field.NewPath("data")
-	_, hasClouds := data[KeyCloudsYAML]
-	hasKeys := value(data, KeyAuthURL) != ""
+	hasClouds := !blank(data[KeyCloudsYAML])
+	hasKeys := !blank(data[KeyAuthURL])
 
+	tlsKeys, errs := parseTLS(data, root)
 	var fromKeys, fromClouds *Credentials
-	var errs field.ErrorList
+	var cloudsNames names
 	if hasKeys || !hasClouds {
-		fromKeys = fromProviderKeys(data)
-		errs = append(errs, fromKeys.validate(root, keyPaths)...)
-		errs = append(errs, validateTLSKeys(data, root)...)
+		fromKeys = readKeys(data)
+		errs = append(errs, fromKeys.validate(keyNames(root))...)
 	}
 	if hasClouds {
 		var cloudErrs field.ErrorList
-		fromClouds, cloudErrs = fromCloudsYAML(data, root)
+		fromClouds, cloudsNames, cloudErrs = parseCloudsYAML(data, root, tlsKeys)
 		errs = append(errs, cloudErrs...)
+	} else if !blank(data[KeyCloud]) {
+		errs = append(errs, field.Forbidden(root.Key(KeyCloud), "names a cloud, but there is no "+KeyCloudsYAML+" key"))
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
+
+	c := fromKeys
 	switch {
 	case fromKeys != nil && fromClouds != nil:
-		if err := agree(fromKeys, fromClouds, root); err != nil {
-			return nil, field.ErrorList{err}
+		if errs := agree(fromKeys, fromClouds, keyNames(root), cloudsNames); len(errs) > 0 {
+			return nil, errs
 		}
-		return fromKeys, nil
+		if c.Region == "" {
+			c.Region = fromClouds.Region
+		}
+		c.Interface = fromClouds.Interface
 	case fromClouds != nil:
-		return fromClouds, nil
-	default:
-		return fromKeys, nil
+		c = fromClouds
 	}
+	c.CACert, c.ClientCert, c.ClientKey = tlsKeys.caCert, tlsKeys.clientCert, tlsKeys.clientKey
+	c.Insecure = tlsKeys.insecure || (fromClouds != nil && fromClouds.Insecure)
+	if c.Interface == "" {
+		c.Interface = InterfacePublic
+	}
+	return c, nil
 }
 
-func fromProviderKeys(data map[string][]byte) *Credentials {
+func readKeys(data map[string][]byte) *Credentials {
+	v := func(key string) string { return strings.TrimSpace(string(data[key])) }
 	return &Credentials{
-		AuthURL:                     value(data, KeyAuthURL),
-		DomainName:                  value(data, KeyDomainName),
-		DomainID:                    value(data, KeyDomainID),
-		ProjectName:                 value(data, KeyTenantName),
-		ProjectID:                   value(data, KeyTenantID),
-		Username:                    value(data, KeyUsername),
-		UserID:                      value(data, KeyUserID),
-		Password:                    value(data, KeyPassword),
-		UserDomainName:              value(data, KeyUserDomainName),
-		UserDomainID:                value(data, KeyUserDomainID),
-		ApplicationCredentialID:     value(data, KeyApplicationCredentialID),
-		ApplicationCredentialName:   value(data, KeyApplicationCredentialName),
-		ApplicationCredentialSecret: value(data, KeyApplicationCredentialSecret),
-		Region:                      value(data, KeyRegion),
-		CACert:                      raw(data, KeyCACert),
-		Insecure:                    value(data, KeyInsecure) == "true",
-		ClientCert:                  raw(data, KeyClientCert),
-		ClientKey:                   raw(data, KeyClientKey),
+		AuthURL:                     v(KeyAuthURL),
+		DomainName:                  v(KeyDomainName),
+		DomainID:                    v(KeyDomainID),
+		ProjectName:                 v(KeyTenantName),
+		ProjectID:                   v(KeyTenantID),
+		Username:                    v(KeyUsername),
+		UserID:                      v(KeyUserID),
+		Password:                    v(KeyPassword),
+		UserDomainName:              v(KeyUserDomainName),
+		UserDomainID:                v(KeyUserDomainID),
+		ApplicationCredentialID:     v(KeyApplicationCredentialID),
+		ApplicationCredentialName:   v(KeyApplicationCredentialName),
+		ApplicationCredentialSecret: v(KeyApplicationCredentialSecret),
+		Region:                      v(KeyRegion),
 	}
 }
 
-// fieldNames maps the credential fields to how the source (Secret keys or clouds.yaml) names them.
-type fieldNames struct {
-	authURL, domainName, domainID, projectName, projectID, username, userID, password string
-	appCredID, appCredName, appCredSecret                                             string
-	path                                                                              func(root *field.Path, name string) *field.Path
+// tlsSettings are the TLS keys, shared by both forms of credentials.
+type tlsSettings struct {
+	caCert, clientCert, clientKey []byte
+	insecure                      bool
+	// insecureSet tells whether the insecure key was given at all (to detect a clouds.yaml
+	// "verify" that says the opposite).
+	insecureSet bool
 }
 
-var keyPaths = fieldNames{
-	authURL: KeyAuthURL, domainName: KeyDomainName, domainID: KeyDomainID, projectName: KeyTenantName, projectID: KeyTenantID,
-	username: KeyUsername, userID: KeyUserID, password: KeyPassword, appCredID: KeyApplicationCredentialID,
-	appCredName: KeyApplicationCredentialName, appCredSecret: KeyApplicationCredentialSecret,
-	path: func(root *field.Path, name string) *field.Path { return root.Key(name) },
-}
-
-// validate checks that the credentials are complete and not contradictory. With an application
-// credential, Keystone knows the project itself, so no domain or project is needed (the peer
-// requires them anyway; we accept both).
-func (c *Credentials) validate(root *field.Path, n fieldNames) field.ErrorList {
+func parseTLS(data map[string][]byte, root *field.Path) (tlsSettings, field.ErrorList) {
+	var s tlsSettings
 	var errs field.ErrorList
-	p := func(name string) *field.Path { return n.path(root, name) }
-	if c.AuthURL == "" {
-		errs = append(errs, field.Required(p(n.authURL), "the Keystone URL is required"))
-	} else if !strings.HasPrefix(c.AuthURL, "http://") && !strings.HasPrefix(c.AuthURL, "https://") {
-		errs = append(errs, field.Invalid(p(n.authURL), "", "must be an http:// or https:// URL"))
+	if v, ok := data[KeyInsecure]; ok {
+		switch strings.TrimSpace(string(v)) {
+		case "true":
+			s.insecure, s.insecureSet = true, true
+		case "false":
+			s.insecureSet = true
+		default:
+			errs = append(errs, field.NotSupported(root.Key(KeyInsecure), field.OmitValueType{}, []string{"true", "false"}))
+		}
 	}
+	if !blank(data[KeyCACert]) {
+		s.caCert = data[KeyCACert]
+		if !x509.NewCertPool().AppendCertsFromPEM(s.caCert) {
+			errs = append(errs, field.Invalid(root.Key(KeyCACert), field.OmitValueType{}, "holds no PEM certificate"))
+		}
+	}
+	hasCert, hasKey := !blank(data[KeyClientCert]), !blank(data[KeyClientKey])
+	switch {
+	case hasCert && !hasKey:
+		errs = append(errs, field.Required(root.Key(KeyClientKey), "the key of "+KeyClientCert+" is required"))
+	case hasKey && !hasCert:
+		errs = append(errs, field.Required(root.Key(KeyClientCert), "the certificate for "+KeyClientKey+" is required"))
+	case hasCert && hasKey:
+		s.clientCert, s.clientKey = data[KeyClientCert], data[KeyClientKey]
+		// The parser's error may describe the key material; it is not passed on.
+		if _, err := tls.X509KeyPair(s.clientCert, s.clientKey); err != nil {
+			errs = append(errs, field.Invalid(root.Key(KeyClientCert), field.OmitValueType{},
+				"is not a PEM certificate that matches the PEM key in "+KeyClientKey))
+		}
+	}
+	return s, errs
+}
+
+// Auth methods a source of credentials can insist on.
+const (
+	methodPassword = "password"
+	methodAppCred  = "appcred"
+)
+
+// names are how a source of credentials (the Secret's keys or a clouds.yaml) calls each field,
+// so one set of rules reports errors in the user's own terms.
+type names struct {
+	path                                                        func(name string) *field.Path
+	authURL, username, userID, password, projectName, projectID string
+	domainName, domainID, userDomainName, userDomainID, region  string
+	appCredID, appCredName, appCredSecret                       string
+	projectDomainHint, userDomainHint                           string
+	// method is the auth method the source insists on (methodPassword, methodAppCred), or ""
+	// when the fields given decide.
+	method string
+}
+
+func keyNames(root *field.Path) names {
+	return names{
+		path:    func(name string) *field.Path { return root.Key(name) },
+		authURL: KeyAuthURL, username: KeyUsername, userID: KeyUserID, password: KeyPassword,
+		projectName: KeyTenantName, projectID: KeyTenantID, domainName: KeyDomainName, domainID: KeyDomainID,
+		userDomainName: KeyUserDomainName, userDomainID: KeyUserDomainID, region: KeyRegion,
+		appCredID: KeyApplicationCredentialID, appCredName: KeyApplicationCredentialName,
+		appCredSecret:     KeyApplicationCredentialSecret,
+		projectDomainHint: KeyDomainName + " or " + KeyDomainID,
+		userDomainHint:    KeyUserDomainName + ", " + KeyUserDomainID + ", " + KeyDomainName + " or " + KeyDomainID,
+	}
+}
+
+// validate checks that c is complete and unambiguous. It asks for a domain only where Keystone
+// needs one: a project given by name needs its domain, a user given by name needs theirs. With an
+// application credential Keystone knows the project itself, so none of tenant*/domain* is needed
+// (the peer requires them anyway; Secrets written for it still have them and still work).
+func (c *Credentials) validate(n names) field.ErrorList {
+	var errs field.ErrorList
+	if c.AuthURL == "" {
+		errs = append(errs, field.Required(n.path(n.authURL), "the Keystone URL is required"))
+	} else if problem := checkAuthURL(c.AuthURL); problem != "" {
+		errs = append(errs, field.Invalid(n.path(n.authURL), field.OmitValueType{}, problem))
+	}
+
+	hasUserDomain := c.UserDomainName != "" || c.UserDomainID != "" || c.DomainName != "" || c.DomainID != ""
 	switch {
 	case c.Password != "" && c.ApplicationCredentialSecret != "":
 		msg := fmt.Sprintf("give either %s or %s, not both", n.password, n.appCredSecret)
-		errs = append(errs, field.Forbidden(p(n.password), msg), field.Forbidden(p(n.appCredSecret), msg))
+		errs = append(errs, field.Forbidden(n.path(n.password), msg), field.Forbidden(n.path(n.appCredSecret), msg))
 	case c.Password != "":
 		if c.Username == "" && c.UserID == "" {
-			errs = append(errs, field.Required(p(n.username), fmt.Sprintf("%s or %s is required with %s", n.username, n.userID, n.password)))
+			errs = append(errs, field.Required(n.path(n.username), fmt.Sprintf("%s or %s is required with %s", n.username, n.userID, n.password)))
+		} else if c.UserID == "" && !hasUserDomain {
+			errs = append(errs, field.Required(n.path(n.domainName),
+				fmt.Sprintf("the domain of user %s is required: give %s", n.username, n.userDomainHint)))
 		}
-		if c.ProjectName == "" && c.ProjectID == "" {
-			errs = append(errs, field.Required(p(n.projectName), fmt.Sprintf("one of %s or %s is required", n.projectName, n.projectID)))
-		}
-		noDomain := c.DomainName == "" && c.DomainID == ""
-		noUserDomain := noDomain && c.UserDomainName == "" && c.UserDomainID == ""
-		if (c.ProjectID == "" && noDomain) || (c.UserID == "" && noUserDomain) {
-			errs = append(errs, field.Required(p(n.domainName), fmt.Sprintf("one of %s or %s is required", n.domainName, n.domainID)))
+		switch {
+		case c.ProjectName == "" && c.ProjectID == "":
+			errs = append(errs, field.Required(n.path(n.projectName), fmt.Sprintf("%s or %s is required", n.projectName, n.projectID)))
+		case c.ProjectID == "" && c.DomainName == "" && c.DomainID == "":
+			errs = append(errs, field.Required(n.path(n.domainName),
+				fmt.Sprintf("the domain of project %s is required: give %s", n.projectName, n.projectDomainHint)))
 		}
 	case c.ApplicationCredentialSecret != "":
-		if c.ApplicationCredentialID == "" && (c.ApplicationCredentialName == "" || (c.Username == "" && c.UserID == "")) {
-			errs = append(errs, field.Required(p(n.appCredID),
-				fmt.Sprintf("%s, or %s with %s, is required with %s", n.appCredID, n.appCredName, n.username, n.appCredSecret)))
+		switch {
+		case c.ApplicationCredentialID != "":
+		case c.ApplicationCredentialName == "" || (c.Username == "" && c.UserID == ""):
+			errs = append(errs, field.Required(n.path(n.appCredID), fmt.Sprintf("%s, or %s with %s or %s, is required with %s",
+				n.appCredID, n.appCredName, n.username, n.userID, n.appCredSecret)))
+		case c.UserID == "" && !hasUserDomain:
+			errs = append(errs, field.Required(n.path(n.domainName),
+				fmt.Sprintf("the domain of user %s is required: give %s", n.username, n.userDomainHint)))
 		}
+	case n.method == methodPassword:
+		errs = append(errs, field.Required(n.path(n.password), "the password is required"))
+	case n.method == methodAppCred:
+		errs = append(errs, field.Required(n.path(n.appCredSecret), "the application credential's secret is required"))
 	default:
-		msg := fmt.Sprintf("give either %s or %s", n.password, n.appCredSecret)
-		errs = append(errs, field.Required(p(n.password), msg), field.Required(p(n.appCredSecret), msg))
+		msg := fmt.Sprintf("give %s or %s", n.password, n.appCredSecret)
+		errs = append(errs, field.Required(n.path(n.password), msg), field.Required(n.path(n.appCredSecret), msg))
 	}
 	return errs
 }
 
-func validateTLSKeys(data map[string][]byte, root *field.Path) field.ErrorList {
+// checkAuthURL returns what is wrong with a Keystone URL, in words that do not repeat it (it is
+// not secret, but a pasted URL may carry a password in its userinfo).
+func checkAuthURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "must be an https:// (or http://) URL"
+	case u.Host == "":
+		return "has no host"
+	case u.User != nil:
+		return "must not carry user information; use the username and password keys"
+	}
+	return ""
+}
+
+// usesAppCred tells which method the credentials authenticate with.
+func (c *Credentials) usesAppCred() bool { return c.ApplicationCredentialSecret != "" }
+
+// agree checks that the provider-openstack keys and the clouds.yaml describe the same login, so
+// a half-rotated Secret is an error instead of a coin toss. Only fields both give are compared;
+// errors name both places, never a value.
+func agree(keys, clouds *Credentials, kn, cn names) field.ErrorList {
 	var errs field.ErrorList
-	if v, ok := data[KeyInsecure]; ok {
-		if s := strings.TrimSpace(string(v)); s != "true" && s != "false" {
-			errs = append(errs, field.NotSupported(root.Key(KeyInsecure), redacted, []string{"true", "false"}))
+	differ := func(cloudsName, keyName string) {
+		errs = append(errs, field.Invalid(cn.path(cloudsName), field.OmitValueType{},
+			fmt.Sprintf("differs from %s; give one form of credentials or make them agree", kn.path(keyName))))
+	}
+	if keys.usesAppCred() != clouds.usesAppCred() {
+		cloudsMethod, keyMethod := cn.password, kn.appCredSecret
+		if clouds.usesAppCred() {
+			cloudsMethod, keyMethod = cn.appCredSecret, kn.password
+		}
+		errs = append(errs, field.Invalid(cn.path(cloudsMethod), field.OmitValueType{},
+			fmt.Sprintf("authenticates another way than %s; give one form of credentials or make them agree", kn.path(keyMethod))))
+	}
+	if strings.TrimRight(keys.AuthURL, "/") != strings.TrimRight(clouds.AuthURL, "/") {
+		differ(cn.authURL, kn.authURL)
+	}
+	for _, f := range []struct {
+		keys, clouds      string
+		keyName, cloudsAs string
+	}{
+		{keys.Username, clouds.Username, kn.username, cn.username},
+		{keys.UserID, clouds.UserID, kn.userID, cn.userID},
+		{keys.ProjectName, clouds.ProjectName, kn.projectName, cn.projectName},
+		{keys.ProjectID, clouds.ProjectID, kn.projectID, cn.projectID},
+		{keys.DomainName, clouds.DomainName, kn.domainName, cn.domainName},
+		{keys.DomainID, clouds.DomainID, kn.domainID, cn.domainID},
+		{keys.UserDomainName, clouds.UserDomainName, kn.userDomainName, cn.userDomainName},
+		{keys.UserDomainID, clouds.UserDomainID, kn.userDomainID, cn.userDomainID},
+		{keys.ApplicationCredentialID, clouds.ApplicationCredentialID, kn.appCredID, cn.appCredID},
+		{keys.ApplicationCredentialName, clouds.ApplicationCredentialName, kn.appCredName, cn.appCredName},
+		{keys.Region, clouds.Region, kn.region, cn.region},
+	} {
+		if f.keys != "" && f.clouds != "" && f.keys != f.clouds {
+			differ(f.cloudsAs, f.keyName)
 		}
 	}
-	if (len(raw(data, KeyClientCert)) == 0) != (len(raw(data, KeyClientKey)) == 0) {
-		errs = append(errs, field.Required(root.Key(KeyClientKey), fmt.Sprintf("%s and %s go together", KeyClientCert, KeyClientKey)))
-	}
-	if ca := raw(data, KeyCACert); len(ca) > 0 && !x509.NewCertPool().AppendCertsFromPEM(ca) {
-		errs = append(errs, field.Invalid(root.Key(KeyCACert), redacted, "not a PEM certificate"))
+	for _, f := range []struct {
+		keys, clouds      string
+		keyName, cloudsAs string
+	}{
+		{keys.Password, clouds.Password, kn.password, cn.password},
+		{keys.ApplicationCredentialSecret, clouds.ApplicationCredentialSecret, kn.appCredSecret, cn.appCredSecret},
+	} {
+		if f.keys != "" && f.clouds != "" && subtle.ConstantTimeCompare([]byte(f.keys), []byte(f.clouds)) != 1 {
+			differ(f.cloudsAs, f.keyName)
+		}
 	}
 	return errs
 }
 
-// agree checks that the provider-openstack keys and the clouds.yaml describe the same login.
-func agree(keys, clouds *Credentials, root *field.Path) *field.Error {
-	same := keys.AuthURL == clouds.AuthURL &&
-		keys.Username == clouds.Username && keys.UserID == clouds.UserID &&
-		keys.ProjectName == clouds.ProjectName && keys.ProjectID == clouds.ProjectID &&
-		keys.ApplicationCredentialID == clouds.ApplicationCredentialID &&
-		(keys.Region == "" || clouds.Region == "" || keys.Region == clouds.Region)
-	if same {
-		return nil
-	}
-	return field.Forbidden(root.Key(KeyCloudsYAML),
-		fmt.Sprintf("describes another login than %s/%s/%s; keep one of them or make them agree", KeyAuthURL, KeyUsername, KeyTenantName))
-}
-
-// AuthOptions are the gophercloud options for these credentials. Unlike the peer driver it uses
-// every key it reads: the user's domain (userDomain*, else the project's domain) and the project
-// scope (tenantID, or tenantName within domainName/domainID) are set separately.
+// AuthOptions are the gophercloud options for a Keystone v3 token request with these
+// credentials. Unlike the peer driver, it uses every key it reads:
+//
+//   - password: the user by userID, or by username within the user's domain (userDomainID,
+//     userDomainName, else the project's domainID, domainName); the token is scoped to the
+//     project by tenantID, or by tenantName within domainID/domainName. The user's and the
+//     project's domain are sent separately, so a user of one domain can work in a project of
+//     another.
+//   - application credential: by ID, or by name with the user (as above); no scope, since
+//     Keystone scopes application credentials itself and rejects an explicit scope.
+//
+// IDs win over names when both are given. AllowReauth is set, so gophercloud renews an expired
+// token by itself.
 func (c *Credentials) AuthOptions() gophercloud.AuthOptions {
 	opts := gophercloud.AuthOptions{IdentityEndpoint: c.AuthURL, AllowReauth: true}
-	if c.ApplicationCredentialSecret != "" {
-		opts.ApplicationCredentialID = c.ApplicationCredentialID
-		opts.ApplicationCredentialName = c.ApplicationCredentialName
+	if c.usesAppCred() {
 		opts.ApplicationCredentialSecret = c.ApplicationCredentialSecret
-		if c.ApplicationCredentialID == "" {
-			opts.Username, opts.UserID = c.Username, c.UserID
-			opts.DomainName, opts.DomainID = c.userDomain()
+		if c.ApplicationCredentialID != "" {
+			opts.ApplicationCredentialID = c.ApplicationCredentialID
+			return opts
 		}
+		opts.ApplicationCredentialName = c.ApplicationCredentialName
+		c.setUser(&opts)
 		return opts
 	}
-	opts.Username, opts.UserID, opts.Password = c.Username, c.UserID, c.Password
-	if c.UserID == "" {
-		opts.DomainName, opts.DomainID = c.userDomain()
-	}
-	scope := &gophercloud.AuthScope{ProjectID: c.ProjectID}
-	if c.ProjectID == "" {
-		scope.ProjectName = c.ProjectName
-		if c.DomainID != "" {
-			scope.DomainID = c.DomainID
-		} else {
-			scope.DomainName = c.DomainName
+	opts.Password = c.Password
+	c.setUser(&opts)
+	if c.ProjectID != "" {
+		opts.Scope = &gophercloud.AuthScope{ProjectID: c.ProjectID}
+	} else {
+		opts.Scope = &gophercloud.AuthScope{ProjectName: c.ProjectName, DomainID: c.DomainID}
+		if c.DomainID == "" {
+			opts.Scope.DomainName = c.DomainName
 		}
 	}
-	opts.Scope = scope
 	return opts
 }
 
-// userDomain returns the user's domain as (name, id), exactly one of them set.
-func (c *Credentials) userDomain() (string, string) {
+// setUser names the user: by ID alone (gophercloud refuses an ID together with a name or a
+// domain), or by name within the user's domain.
+func (c *Credentials) setUser(opts *gophercloud.AuthOptions) {
+	if c.UserID != "" {
+		opts.UserID = c.UserID
+		return
+	}
+	opts.Username = c.Username
 	switch {
 	case c.UserDomainID != "":
-		return "", c.UserDomainID
+		opts.DomainID = c.UserDomainID
 	case c.UserDomainName != "":
-		return c.UserDomainName, ""
+		opts.DomainName = c.UserDomainName
 	case c.DomainID != "":
-		return "", c.DomainID
+		opts.DomainID = c.DomainID
 	default:
-		return c.DomainName, ""
+		opts.DomainName = c.DomainName
 	}
 }
 
-// TLSConfig is the TLS configuration for Keystone and the services; nil when nothing is set.
+// TLSConfig is the TLS configuration for talking to the cloud, or nil when the credentials set
+// nothing (the caller's defaults, system roots included, apply). Its errors do not quote the
+// certificate or key.
 func (c *Credentials) TLSConfig() (*tls.Config, error) {
-	if len(c.CACert) == 0 && !c.Insecure && len(c.ClientCert) == 0 {
+	if len(c.CACert) == 0 && !c.Insecure && len(c.ClientCert) == 0 && len(c.ClientKey) == 0 {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.Insecure} //nolint:gosec // only when the Secret asks for it
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.Insecure {
+		cfg.InsecureSkipVerify = true //nolint:gosec // only when the Secret asks for it
+	}
 	if len(c.CACert) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(c.CACert) {
@@ -278,60 +452,48 @@ func (c *Credentials) TLSConfig() (*tls.Config, error) {
 		}
 		cfg.RootCAs = pool
 	}
-	if len(c.ClientCert) > 0 {
+	if len(c.ClientCert) > 0 || len(c.ClientKey) > 0 {
 		pair, err := tls.X509KeyPair(c.ClientCert, c.ClientKey)
 		if err != nil {
-			return nil, errors.New(KeyClientCert + " and " + KeyClientKey + " do not form a key pair")
+			return nil, errors.New(KeyClientCert + " and " + KeyClientKey + " are not a matching PEM certificate and key")
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
 	return cfg, nil
 }
 
-// CacheKey identifies these exact credentials (a rotated password gives another key). It is a
-// hash: the secrets cannot be read back from it.
+// cacheKeySalt is drawn once per process. With it, a CacheKey that ends up in a log or a heap
+// dump cannot be used to test password guesses offline, as a plain hash of the fields could.
+var cacheKeySalt = func() []byte {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("credentials: no randomness for the cache key salt: " + err.Error())
+	}
+	return b
+}()
+
+// CacheKey identifies these exact credentials within this process: it is an HMAC-SHA256 (hex)
+// over every field, so rotating any of them (a new password, a new CA) gives a new key, and it
+// cannot be turned back into the credentials. It is not stable across restarts.
 func (c *Credentials) CacheKey() string {
-	h := sha256.New()
-	for _, part := range []string{c.AuthURL, c.DomainName, c.DomainID, c.ProjectName, c.ProjectID, c.Username, c.UserID,
-		c.Password, c.UserDomainName, c.UserDomainID, c.ApplicationCredentialID, c.ApplicationCredentialName,
-		c.ApplicationCredentialSecret, c.Region, c.Interface, string(c.CACert), fmt.Sprint(c.Insecure), string(c.ClientCert), string(c.ClientKey)} {
-		_, _ = io.WriteString(h, part)
-		_, _ = h.Write([]byte{0})
+	h := hmac.New(sha256.New, cacheKeySalt)
+	insecure := "false"
+	if c.Insecure {
+		insecure = "true"
+	}
+	for _, part := range [][]byte{
+		[]byte(c.AuthURL), []byte(c.DomainName), []byte(c.DomainID), []byte(c.ProjectName), []byte(c.ProjectID),
+		[]byte(c.Username), []byte(c.UserID), []byte(c.Password), []byte(c.UserDomainName), []byte(c.UserDomainID),
+		[]byte(c.ApplicationCredentialID), []byte(c.ApplicationCredentialName), []byte(c.ApplicationCredentialSecret),
+		[]byte(c.Region), c.CACert, []byte(insecure), c.ClientCert, c.ClientKey, []byte(c.Interface),
+	} {
+		// Length-prefixed, so no two different sets of fields hash the same input.
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// String shows who logs in where, never a secret.
-func (c Credentials) String() string {
-	return fmt.Sprintf("Credentials{AuthURL:%s User:%s%s Project:%s%s Domain:%s%s AppCred:%s%s Region:%s Password:%s AppCredSecret:%s ClientKey:%s}",
-		c.AuthURL, c.Username, c.UserID, c.ProjectName, c.ProjectID, c.DomainName, c.DomainID,
-		c.ApplicationCredentialID, c.ApplicationCredentialName, c.Region,
-		mask(c.Password), mask(c.ApplicationCredentialSecret), mask(string(c.ClientKey)))
-}
-
-// GoString keeps %#v as safe as %v.
-func (c Credentials) GoString() string { return c.String() }
-
-// Format makes every verb (%v, %+v, %#v, %s, %q) print the redacted form.
-func (c Credentials) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.String()) }
-
-func mask(s string) string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// value is a Secret value with the surrounding whitespace that `kubectl create secret
-// --from-file` and editors add removed.
-func value(data map[string][]byte, key string) string {
-	return strings.TrimSpace(string(data[key]))
-}
-
-func raw(data map[string][]byte, key string) []byte {
-	v := data[key]
-	if len(strings.TrimSpace(string(v))) == 0 {
-		return nil
-	}
-	return v
-}
+func blank(b []byte) bool { return len(strings.TrimSpace(string(b))) == 0 }

@@ -329,10 +329,12 @@ func (d *Driver) ensurePorts(ctx context.Context, s *scope, name string, nets []
 		}
 	}
 
+	// Gardener sets both the legacy field and the list; the peer allows both, so do we.
 	podCIDRs := s.spec.PodNetworkCIDRs
-	if len(podCIDRs) == 0 && s.spec.PodNetworkCidr != "" {
-		podCIDRs = []string{s.spec.PodNetworkCidr}
+	if s.spec.PodNetworkCidr != "" {
+		podCIDRs = append([]string{s.spec.PodNetworkCidr}, podCIDRs...)
 	}
+	podCIDRs = dedupe(podCIDRs)
 	ids := make([]string, 0, len(nets))
 	for _, n := range nets {
 		if p, ok := reusable[n.networkID]; ok {

@@ -126,8 +126,24 @@ func describe(err error) string {
 	return msg
 }
 
-// sanitize keeps MCM's status parser (it reads the first two bracketed groups of the text) from
-// being confused by brackets in cloud messages such as Neutron's "['port']".
+// sanitize keeps MCM's status parser working: it reads the first two bracketed groups of the
+// text, counting nesting, so balanced brackets (field paths like podNetworkCIDRs[0], Neutron's
+// "['port']") are kept, and only a message with unbalanced brackets has them replaced.
 func sanitize(msg string) string {
+	depth := 0
+	for _, r := range msg {
+		switch r {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		}
+		if depth < 0 {
+			break
+		}
+	}
+	if depth == 0 {
+		return msg
+	}
 	return strings.NewReplacer("[", "(", "]", ")").Replace(msg)
 }

@@ -56,8 +56,8 @@ func TestStatusErrorClassification(t *testing.T) {
 			if st.Code() != tc.want {
 				t.Fatalf("code = %s, want %s (%s)", st.Code(), tc.want, err)
 			}
-			if strings.Count(err.Error(), "[") != 2 {
-				t.Fatalf("message has brackets of its own: %q", err)
+			if want := "create machine m: " + describe(tc.err); st.Message() != sanitize(want) {
+				t.Fatalf("MCM reads the message as %q, want %q", st.Message(), want)
 			}
 		})
 	}
@@ -118,5 +118,22 @@ func TestOwnership(t *testing.T) {
 		!o.ownsPort(&ports.Port{Description: o.portDescription()}) ||
 		o.ownsPort(&ports.Port{Tags: []string{"kubernetes.io-cluster-shoot--y"}}) {
 		t.Fatal("ports are ours by the peer's tag or our description")
+	}
+}
+
+func TestSanitizeKeepsBalancedBrackets(t *testing.T) {
+	for in, want := range map[string]string{
+		"spec.podNetworkCIDRs[0]: not a CIDR":     "spec.podNetworkCIDRs[0]: not a CIDR",
+		"Quota exceeded for resources: ['port'].": "Quota exceeded for resources: ['port'].",
+		"broken ] message [":                      "broken ) message (",
+		"unclosed [ bracket":                      "unclosed ( bracket",
+	} {
+		if got := sanitize(in); got != want {
+			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
+		}
+		st, ok := status.FromError(status.Error(codes.Internal, sanitize(in)))
+		if !ok || st.Message() != want {
+			t.Errorf("MCM parses %q as %q", want, st.Message())
+		}
 	}
 }

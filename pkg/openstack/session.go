@@ -68,6 +68,13 @@ type Session struct {
 	// expiry caches the expiry of token tokenOf, so we parse the auth result only when it changes.
 	tokenOf string
 	expiry  time.Time
+
+	// Service clients are built once per session: gophercloud discovers a service's versions
+	// (a GET of its root) each time it builds a client for it.
+	clientsMu sync.Mutex
+	compute   Compute
+	network   Network
+	image     Image
 }
 
 // SessionCache hands out one Session per credential (keyed by Credentials.CacheKey, so a rotated
@@ -228,28 +235,43 @@ func (s *Session) endpointOpts() gophercloud.EndpointOpts {
 
 // Compute returns the Nova client of this session at ComputeMicroversion.
 func (s *Session) Compute() (Compute, error) {
-	sc, err := gopenstack.NewComputeV2(s.provider, s.endpointOpts())
-	if err != nil {
-		return nil, fmt.Errorf("finding the compute endpoint in region %q: %w", s.region, err)
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.compute == nil {
+		sc, err := gopenstack.NewComputeV2(s.provider, s.endpointOpts())
+		if err != nil {
+			return nil, fmt.Errorf("finding the compute endpoint in region %q: %w", s.region, err)
+		}
+		sc.Microversion = ComputeMicroversion
+		s.compute = &novaClient{sc: sc, cache: s.lookups}
 	}
-	sc.Microversion = ComputeMicroversion
-	return &novaClient{sc: sc, cache: s.lookups}, nil
+	return s.compute, nil
 }
 
 // Network returns the Neutron client of this session.
 func (s *Session) Network() (Network, error) {
-	sc, err := gopenstack.NewNetworkV2(s.provider, s.endpointOpts())
-	if err != nil {
-		return nil, fmt.Errorf("finding the network endpoint in region %q: %w", s.region, err)
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.network == nil {
+		sc, err := gopenstack.NewNetworkV2(s.provider, s.endpointOpts())
+		if err != nil {
+			return nil, fmt.Errorf("finding the network endpoint in region %q: %w", s.region, err)
+		}
+		s.network = &neutronClient{sc: sc, cache: s.lookups}
 	}
-	return &neutronClient{sc: sc, cache: s.lookups}, nil
+	return s.network, nil
 }
 
 // Image returns the Glance client of this session.
 func (s *Session) Image() (Image, error) {
-	sc, err := gopenstack.NewImageV2(s.provider, s.endpointOpts())
-	if err != nil {
-		return nil, fmt.Errorf("finding the image endpoint in region %q: %w", s.region, err)
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.image == nil {
+		sc, err := gopenstack.NewImageV2(s.provider, s.endpointOpts())
+		if err != nil {
+			return nil, fmt.Errorf("finding the image endpoint in region %q: %w", s.region, err)
+		}
+		s.image = &glanceClient{sc: sc, cache: s.lookups}
 	}
-	return &glanceClient{sc: sc, cache: s.lookups}, nil
+	return s.image, nil
 }

@@ -48,4 +48,6 @@ var _ = Describe("a MachineDeployment driven by the real MCM controllers", Order
 			g.Expect(stack.Sim.Ports()).To(HaveLen(1))
 		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(7*time.Minute))
+
+	Context("then, on the same machines", Ordered, lifecycleSpecs)
 })

@@ -22,8 +22,9 @@ const (
 	roleKey    = "kubernetes.io-role-node"
 )
 
-// These run after the MachineDeployment specs, on the same stack (one machine running).
-var _ = Describe("machine lifecycle through MCM", Ordered, func() {
+// lifecycleSpecs run after the MachineDeployment specs, in the same Ordered container, on the
+// same stack (one machine running).
+func lifecycleSpecs() {
 	var class *mcmv1alpha1.MachineClass
 
 	BeforeAll(func(ctx SpecContext) {
@@ -85,9 +86,11 @@ var _ = Describe("machine lifecycle through MCM", Ordered, func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(running).To(Equal(1))
 		}).WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(time.Second).Should(Succeed())
-		for _, p := range stack.Sim.Ports() {
-			Expect(p.Name).NotTo(Equal(gone.Name), "the lost machine's port is removed too")
-		}
+		Eventually(func(g Gomega) {
+			for _, p := range stack.Sim.Ports() {
+				g.Expect(p.Name).NotTo(Equal(gone.Name), "the lost machine's port is removed when MCM deletes its Machine")
+			}
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(5*time.Minute))
 
 	It("collects an orphan server of the cluster through ListMachines", func(ctx SpecContext) {
@@ -151,5 +154,5 @@ var _ = Describe("machine lifecycle through MCM", Ordered, func() {
 		Expect(metrics).To(ContainSubstring(`pco_driver_calls_total{code="OK",method="CreateMachine"}`))
 		Expect(strings.Count(metrics, `pco_driver_calls_total{code="InvalidArgument"`)).To(BeNumerically(">=", 1))
 	})
-})
+}
 

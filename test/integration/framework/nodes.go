@@ -106,13 +106,29 @@ func (n *NodeSimulator) register(ctx context.Context, s ossim.Server) error {
 	if err != nil {
 		return err
 	}
+	if err := n.setReady(ctx, created, s); err != nil && !apierrors.IsConflict(err) {
+		return err
+	}
+	return nil
+}
+
+// setReady posts a Ready status for node, as a kubelet does.
+func (n *NodeSimulator) setReady(ctx context.Context, node *corev1.Node, s ossim.Server) error {
 	now := metav1.Now()
-	created.Status = corev1.NodeStatus{
+	node.Status = corev1.NodeStatus{
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "simulated kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}},
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: s.Name}},
-		Capacity:  corev1.ResourceList{},
 	}
-	_, err = n.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	_, err := n.Client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
 	return err
+}
+
+func ready(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -5,8 +5,21 @@ import (
 	"net/http"
 )
 
-// routes wires the services and the admin endpoint (which is not counted and needs no token).
-func (s *Sim) routes(mux *http.ServeMux) {
+// register wires the services and the admin API.
+//
+// The admin API is for tests and tools outside this process (cmd/pco-sim); it needs no token
+// and is not counted:
+//
+//	POST   /_sim/faults            arm a Fault (JSON, see Fault) -> 201 {"id": "..."}
+//	GET    /_sim/faults            the armed faults
+//	DELETE /_sim/faults            disarm all
+//	DELETE /_sim/faults/{id}       disarm one
+//	GET    /_sim/counts            {"total": N, "routes": {"compute GET /servers/detail": N, ...}}
+//	POST   /_sim/counts/reset      zero the counters
+//	PUT    /_sim/quotas/{project}  set a project's Quota (JSON; fields left out are unlimited)
+//	GET    /_sim/state             {"servers": [...], "ports": [...], "volumes": [...]}
+//	GET    /_sim/seed              the Seed
+func (s *Sim) register(mux *http.ServeMux) {
 	s.keystoneRoutes(mux)
 	s.novaRoutes(mux)
 	s.neutronRoutes(mux)
@@ -19,10 +32,31 @@ func (s *Sim) routes(mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": s.InjectFault(f)})
+		id, err := s.injectFault(f)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	})
+	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		out := []map[string]any{}
+		for _, f := range s.faults {
+			out = append(out, map[string]any{"id": f.id, "fault": f.Fault, "used": f.used})
+		}
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"faults": out})
 	})
 	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
 		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE /_sim/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !s.RemoveFault(r.PathValue("id")) {
+			http.Error(w, "no such fault", http.StatusNotFound)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_sim/counts", func(w http.ResponseWriter, _ *http.Request) {
@@ -44,6 +78,9 @@ func (s *Sim) routes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /_sim/state", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"servers": s.Servers(), "ports": s.Ports(), "volumes": s.Volumes()})
+	})
+	mux.HandleFunc("GET /_sim/seed", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Seed())
 	})
 }
 

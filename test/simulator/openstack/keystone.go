@@ -1,7 +1,10 @@
 package ossim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -30,6 +33,7 @@ type keystoneAuth struct {
 				Domain *domainRef `json:"domain"`
 			} `json:"project"`
 			Domain *domainRef `json:"domain"`
+			System any        `json:"system"`
 		} `json:"scope"`
 	} `json:"auth"`
 }
@@ -46,13 +50,23 @@ type domainRef struct {
 	Name string `json:"name"`
 }
 
+const authFailed = "The request you have made requires authentication."
+
 func (s *Sim) keystoneRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+identityPrefix+"/{$}", s.identityVersions)
-	mux.HandleFunc("GET "+identityPrefix+"/v3", s.identityVersion)
-	mux.HandleFunc("GET "+identityPrefix+"/v3/{$}", s.identityVersion)
-	s.route(mux, "identity", identityPrefix, "POST", "/v3/auth/tokens", (*call).issueToken)
-	s.route(mux, "identity", identityPrefix, "GET", "/v3/auth/tokens", (*call).validateToken)
-	s.route(mux, "identity", identityPrefix, "DELETE", "/v3/auth/tokens", (*call).revokeToken)
+	s.doc(mux, "identity", identityPrefix, []string{"/"}, (*call).identityVersions)
+	s.doc(mux, "identity", identityPrefix, []string{"/v3", "/v3/"}, (*call).identityVersion)
+	r := func(method, path string, h func(*call)) *route {
+		return s.handle(mux, "identity", identityPrefix, method, path, h)
+	}
+	r("POST", "/v3/auth/tokens", (*call).issueToken).public = true
+	r("GET", "/v3/auth/tokens", (*call).validateToken)
+	r("HEAD", "/v3/auth/tokens", (*call).validateToken)
+	r("DELETE", "/v3/auth/tokens", (*call).revokeToken)
+	r("GET", "/v3/auth/catalog", (*call).authCatalog)
+	r("GET", "/v3/auth/projects", (*call).authProjects)
+	r("GET", "/v3/users/{id}", (*call).getUser)
+	r("GET", "/v3/projects/{id}", (*call).getProject)
+	s.unrouted(mux, "identity", identityPrefix+"/v3/")
 }
 
 func (s *Sim) identityVersionDoc() map[string]any {
@@ -63,102 +77,218 @@ func (s *Sim) identityVersionDoc() map[string]any {
 	}
 }
 
-func (s *Sim) identityVersions(w http.ResponseWriter, _ *http.Request) {
-	(&call{w: w, s: s}).json(http.StatusMultipleChoices, map[string]any{"versions": map[string]any{"values": []any{s.identityVersionDoc()}}})
+// identityVersions is Keystone's root: 300 Multiple Choices listing v3 only (v2.0 is gone).
+func (c *call) identityVersions() {
+	c.json(http.StatusMultipleChoices, map[string]any{"versions": map[string]any{"values": []any{c.s.identityVersionDoc()}}})
 }
 
-func (s *Sim) identityVersion(w http.ResponseWriter, _ *http.Request) {
-	(&call{w: w, s: s}).json(http.StatusOK, map[string]any{"version": s.identityVersionDoc()})
+func (c *call) identityVersion() {
+	c.json(http.StatusOK, map[string]any{"version": c.s.identityVersionDoc()})
 }
 
-const authFailed = "The request you have made requires authentication."
-
+// issueToken authenticates (password, token or application credential), scopes (project by ID
+// or by name and domain, else the user's default project) and answers 201 with the token in
+// X-Subject-Token and its body, catalog included unless ?nocatalog.
 func (c *call) issueToken() {
 	var req keystoneAuth
 	if !c.decode(&req) {
 		return
 	}
-	st := c.s.st
+	st := c.st
 	id := req.Auth.Identity
-	var u *user
-	var appCredProject string
-	methods := id.Methods
-	switch {
-	case contains(methods, "password") && id.Password != nil:
-		u = c.s.findUser(id.Password.User)
-		if u == nil || u.password != id.Password.User.Password {
-			c.keystoneError(http.StatusUnauthorized, authFailed)
-			return
-		}
-	case contains(methods, "application_credential") && id.ApplicationCredential != nil:
-		ac := id.ApplicationCredential
-		var found *appCred
-		if ac.ID != "" {
-			found = st.appCreds[ac.ID]
-		} else if ac.User != nil {
-			if owner := c.s.findUser(*ac.User); owner != nil {
-				for _, a := range st.appCreds {
-					if a.name == ac.Name && a.userID == owner.id {
-						found = a
+	if len(id.Methods) == 0 {
+		c.keystoneError(http.StatusBadRequest, "Invalid input for field 'identity/methods': [] is too short")
+		return
+	}
+	var (
+		u       *user
+		ac      *appCred
+		prev    *token
+		methods = slices.Clone(id.Methods)
+	)
+	for _, m := range id.Methods {
+		var who *user
+		switch {
+		case m == "password" && id.Password != nil:
+			if !c.checkUserRef(id.Password.User) {
+				return
+			}
+			who = c.s.findUser(id.Password.User)
+			if who == nil || who.password != id.Password.User.Password {
+				c.keystoneError(http.StatusUnauthorized, authFailed)
+				return
+			}
+		case m == "token" && id.Token != nil:
+			prev = st.tokens[id.Token.ID]
+			if prev == nil || !time.Now().Before(prev.expires) {
+				c.keystoneError(http.StatusNotFound, "Could not find token: "+id.Token.ID+".")
+				return
+			}
+			who = st.users[prev.userID]
+			methods = dedupe(append(slices.Clone(prev.methods), "token"))
+		case m == "application_credential" && id.ApplicationCredential != nil:
+			ref := id.ApplicationCredential
+			if ref.ID != "" {
+				ac = st.appCreds[ref.ID]
+			} else if ref.User != nil {
+				if !c.checkUserRef(*ref.User) {
+					return
+				}
+				if owner := c.s.findUser(*ref.User); owner != nil {
+					for _, a := range st.appCreds {
+						if a.name == ref.Name && a.userID == owner.id {
+							ac = a
+						}
 					}
 				}
 			}
+			if ac == nil || ac.secret != ref.Secret {
+				c.keystoneError(http.StatusUnauthorized, authFailed)
+				return
+			}
+			who = st.users[ac.userID]
+		default:
+			c.keystoneError(http.StatusUnauthorized, "Attempted to authenticate with an unsupported method.")
+			return
 		}
-		if found == nil || found.secret != ac.Secret {
+		if u != nil && who.id != u.id {
 			c.keystoneError(http.StatusUnauthorized, authFailed)
 			return
 		}
-		if req.Auth.Scope != nil {
-			c.keystoneError(http.StatusUnauthorized, "Application credentials cannot request a scope.")
-			return
-		}
-		u, appCredProject = st.users[found.userID], found.projectID
-	case contains(methods, "token") && id.Token != nil:
-		old := st.tokens[id.Token.ID]
-		if old == nil || !time.Now().Before(old.expires) {
-			c.keystoneError(http.StatusNotFound, "Could not find token: "+id.Token.ID)
-			return
-		}
-		u = st.users[old.userID]
-	default:
-		c.keystoneError(http.StatusBadRequest, "Expecting to find identity in auth - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
-		return
+		u = who
 	}
 
-	projectID := appCredProject
-	if sc := req.Auth.Scope; sc != nil && sc.Project != nil {
-		p := c.s.findProject(sc.Project.ID, sc.Project.Name, sc.Project.Domain)
-		if p == nil || p.id != u.projectID {
-			c.keystoneError(http.StatusUnauthorized, "User "+u.id+" has no access to project")
-			return
-		}
-		projectID = p.id
+	projectID, ok := c.scope(&req, u, ac)
+	if !ok {
+		return
 	}
 	now := time.Now().UTC()
-	tok := &token{id: newToken(), userID: u.id, projectID: projectID, methods: methods, issued: now, expires: now.Add(c.s.opts.TokenTTL)}
+	tok := &token{id: newToken(), userID: u.id, projectID: projectID, methods: methods, appCred: ac, issued: now, expires: now.Add(c.s.opts.TokenTTL)}
+	if prev != nil {
+		// A token made from a token keeps the original's expiry: re-scoping does not extend it.
+		tok.expires = prev.expires
+	}
 	st.tokens[tok.id] = tok
 	c.w.Header().Set("X-Subject-Token", tok.id)
-	c.json(http.StatusCreated, map[string]any{"token": c.s.tokenBody(tok, true)})
+	c.json(http.StatusCreated, map[string]any{"token": c.s.tokenBody(tok, c.r.URL.Query()["nocatalog"] == nil)})
+}
+
+// scope resolves the project a new token is scoped to; "" is an unscoped token.
+func (c *call) scope(req *keystoneAuth, u *user, ac *appCred) (string, bool) {
+	sc := req.Auth.Scope
+	if ac != nil {
+		if sc != nil {
+			c.keystoneError(http.StatusUnauthorized, "Application credentials cannot request a scope.")
+			return "", false
+		}
+		return ac.projectID, true
+	}
+	switch {
+	case sc == nil:
+		// Keystone scopes to the user's default project when no scope is asked for.
+		return u.projectID, true
+	case sc.Project != nil:
+		if sc.Project.ID == "" && sc.Project.Domain == nil {
+			c.keystoneError(http.StatusBadRequest, "Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
+			return "", false
+		}
+		p := c.s.findProject(sc.Project.ID, sc.Project.Name, sc.Project.Domain)
+		if p == nil {
+			name := sc.Project.ID
+			if name == "" {
+				name = sc.Project.Name
+			}
+			c.keystoneError(http.StatusUnauthorized, "Could not find project: "+name+".")
+			return "", false
+		}
+		if p.id != u.projectID {
+			c.keystoneError(http.StatusUnauthorized, "User "+u.id+" has no access to project "+p.id)
+			return "", false
+		}
+		return p.id, true
+	case sc.Domain != nil:
+		c.keystoneError(http.StatusUnauthorized, "User "+u.id+" has no access to domain "+sc.Domain.ID+sc.Domain.Name)
+	default:
+		c.keystoneError(http.StatusUnauthorized, "User "+u.id+" has no access to the system")
+	}
+	return "", false
+}
+
+// checkUserRef answers Keystone's 400 for a user named without a domain.
+func (c *call) checkUserRef(ref keystoneUser) bool {
+	if ref.ID == "" && ref.Domain == nil {
+		c.keystoneError(http.StatusBadRequest, "Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
+		return false
+	}
+	return true
+}
+
+// subjectToken is the token named by X-Subject-Token, or nil after answering 404.
+func (c *call) subjectToken() *token {
+	tok := c.st.tokens[c.r.Header.Get("X-Subject-Token")]
+	if tok == nil || !time.Now().Before(tok.expires) {
+		c.keystoneError(http.StatusNotFound, "Could not find token: "+c.r.Header.Get("X-Subject-Token")+".")
+		return nil
+	}
+	return tok
 }
 
 func (c *call) validateToken() {
-	tok := c.s.st.tokens[c.r.Header.Get("X-Subject-Token")]
-	if tok == nil || !time.Now().Before(tok.expires) {
-		c.keystoneError(http.StatusNotFound, "Could not find token.")
+	tok := c.subjectToken()
+	if tok == nil {
 		return
 	}
 	c.w.Header().Set("X-Subject-Token", tok.id)
-	c.json(http.StatusOK, map[string]any{"token": c.s.tokenBody(tok, c.query("nocatalog") == "")})
-}
-
-func (c *call) revokeToken() {
-	id := c.r.Header.Get("X-Subject-Token")
-	if c.s.st.tokens[id] == nil {
-		c.keystoneError(http.StatusNotFound, "Could not find token.")
+	if c.r.Method == http.MethodHead {
+		c.status(http.StatusOK)
 		return
 	}
-	delete(c.s.st.tokens, id)
-	c.noContent()
+	c.json(http.StatusOK, map[string]any{"token": c.s.tokenBody(tok, c.r.URL.Query()["nocatalog"] == nil)})
+}
+
+// revokeToken revokes the subject token; requests with it get 401 from then on.
+func (c *call) revokeToken() {
+	if tok := c.subjectToken(); tok != nil {
+		delete(c.st.tokens, tok.id)
+		c.status(http.StatusNoContent)
+	}
+}
+
+func (c *call) authCatalog() {
+	c.json(http.StatusOK, map[string]any{"catalog": c.s.catalog(c.token.projectID),
+		"links": map[string]any{"self": c.s.url + identityPrefix + "/v3/auth/catalog"}})
+}
+
+func (c *call) authProjects() {
+	p := c.st.projects[c.st.users[c.token.userID].projectID]
+	c.json(http.StatusOK, map[string]any{"projects": []any{c.s.projectJSON(p)},
+		"links": map[string]any{"self": c.s.url + identityPrefix + "/v3/auth/projects", "next": nil, "previous": nil}})
+}
+
+func (c *call) getUser() {
+	u := c.st.users[c.r.PathValue("id")]
+	if u == nil || u.id != c.token.userID {
+		c.keystoneError(http.StatusForbidden, "You are not authorized to perform the requested action: identity:get_user.")
+		return
+	}
+	c.json(http.StatusOK, map[string]any{"user": map[string]any{"id": u.id, "name": u.name, "domain_id": u.domainID,
+		"enabled": true, "default_project_id": u.projectID, "password_expires_at": nil,
+		"links": map[string]any{"self": c.s.url + identityPrefix + "/v3/users/" + u.id}}})
+}
+
+func (c *call) getProject() {
+	p := c.st.projects[c.r.PathValue("id")]
+	if p == nil || p.id != c.token.projectID {
+		c.keystoneError(http.StatusForbidden, "You are not authorized to perform the requested action: identity:get_project.")
+		return
+	}
+	c.json(http.StatusOK, map[string]any{"project": c.s.projectJSON(p)})
+}
+
+func (s *Sim) projectJSON(p *project) map[string]any {
+	return map[string]any{"id": p.id, "name": p.name, "domain_id": p.domainID, "enabled": true, "is_domain": false,
+		"parent_id": p.domainID, "description": "", "tags": []string{}, "options": map[string]any{},
+		"links": map[string]any{"self": s.url + identityPrefix + "/v3/projects/" + p.id}}
 }
 
 func (s *Sim) findUser(ref keystoneUser) *user {
@@ -185,36 +315,46 @@ func (s *Sim) findProject(id, name string, dom *domainRef) *project {
 	return nil
 }
 
-// tokenBody renders a token as Keystone does, with the service catalog for project scopes.
+// keystoneTime is Keystone's timestamp format (microseconds, Z).
+func keystoneTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+// tokenBody renders a token as Keystone does; project-scoped tokens carry roles and the catalog.
 func (s *Sim) tokenBody(t *token, withCatalog bool) map[string]any {
 	u := s.st.users[t.userID]
 	d := s.st.domains[u.domainID]
+	audit := sha256.Sum256([]byte(t.id))
 	body := map[string]any{
 		"methods":    t.methods,
 		"user":       map[string]any{"id": u.id, "name": u.name, "domain": map[string]any{"id": d.id, "name": d.name}, "password_expires_at": nil},
-		"audit_ids":  []string{t.id[len(t.id)-22:]},
-		"expires_at": t.expires.Format("2006-01-02T15:04:05.000000Z"),
-		"issued_at":  t.issued.Format("2006-01-02T15:04:05.000000Z"),
+		"audit_ids":  []string{hex.EncodeToString(audit[:11])},
+		"expires_at": keystoneTime(t.expires),
+		"issued_at":  keystoneTime(t.issued),
 	}
 	if p := s.st.projects[t.projectID]; p != nil {
 		pd := s.st.domains[p.domainID]
 		body["project"] = map[string]any{"id": p.id, "name": p.name, "domain": map[string]any{"id": pd.id, "name": pd.name}}
-		body["roles"] = []map[string]any{{"id": "member-role", "name": "member"}, {"id": "reader-role", "name": "reader"}}
+		body["roles"] = []map[string]any{{"id": stableID("role member"), "name": "member"}, {"id": stableID("role reader"), "name": "reader"}}
 		body["is_domain"] = false
 		if withCatalog {
 			body["catalog"] = s.catalog(p.id)
 		}
 	}
+	if t.appCred != nil {
+		body["application_credential"] = map[string]any{"id": t.appCred.id, "name": t.appCred.name, "restricted": true}
+	}
 	return body
 }
 
+// catalog is the service catalog of a project: public, internal and admin endpoints of every
+// service, all on the simulator's listener.
 func (s *Sim) catalog(projectID string) []map[string]any {
 	entry := func(typ, name, url string) map[string]any {
 		var eps []map[string]any
 		for _, iface := range []string{"public", "internal", "admin"} {
-			eps = append(eps, map[string]any{"id": typ + "-" + iface, "interface": iface, "region": s.opts.Region, "region_id": s.opts.Region, "url": url})
+			eps = append(eps, map[string]any{"id": stableID(typ + " " + iface), "interface": iface,
+				"region": s.opts.Region, "region_id": s.opts.Region, "url": url})
 		}
-		return map[string]any{"id": typ + "-service", "type": typ, "name": name, "endpoints": eps}
+		return map[string]any{"id": stableID(typ), "type": typ, "name": name, "endpoints": eps}
 	}
 	volume := s.url + "/volume/v3/" + projectID
 	return []map[string]any{
@@ -227,11 +367,8 @@ func (s *Sim) catalog(projectID string) []map[string]any {
 	}
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+// stableID is an ID that stays the same for the same name (catalog and role IDs).
+func stableID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:16])
 }

@@ -2,7 +2,9 @@ package ossim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,9 +15,9 @@ func (c *call) json(code int, body any) {
 	_ = json.NewEncoder(c.w).Encode(body)
 }
 
-func (c *call) noContent() { c.w.WriteHeader(http.StatusNoContent) }
+func (c *call) status(code int) { c.w.WriteHeader(code) }
 
-// decode reads the JSON body; on failure it answers 400 in the service's shape and returns false.
+// decode reads the JSON body into v; on failure it answers 400 in the service's shape.
 func (c *call) decode(v any) bool {
 	if err := json.NewDecoder(c.r.Body).Decode(v); err != nil {
 		c.fail(http.StatusBadRequest, "Malformed request body: "+err.Error())
@@ -38,19 +40,29 @@ func (c *call) fail(code int, msg string) {
 	}
 }
 
-// novaError is Nova's (and Cinder's) error shape: {"<kind>": {"code": N, "message": "..."}}.
-func (c *call) novaError(code int, msg string) {
-	kind := map[int]string{
-		http.StatusBadRequest: "badRequest", http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden",
-		http.StatusNotFound: "itemNotFound", http.StatusConflict: "conflictingRequest", http.StatusRequestEntityTooLarge: "overLimit",
-		http.StatusTooManyRequests: "overLimit", http.StatusNotAcceptable: "notAcceptable", http.StatusServiceUnavailable: "serviceUnavailable",
-	}[code]
-	if kind == "" {
-		kind = "computeFault"
-	}
-	c.json(code, map[string]any{kind: map[string]any{"code": code, "message": msg}})
+// novaFaultNames is the Fault wrapper's table of Nova (Cinder has the same): every other code
+// is a "computeFault".
+var novaFaultNames = map[int]string{
+	400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound", 405: "badMethod",
+	409: "conflictingRequest", 413: "overLimit", 415: "badMediaType", 429: "overLimit", 501: "notImplemented",
+	503: "serviceUnavailable",
 }
 
+// novaError is Nova's (and Cinder's) error body: {"<fault name>": {"code": N, "message": "..."}},
+// with "retryAfter" for 413 and 429 when the answer carries a Retry-After header.
+func (c *call) novaError(code int, msg string) {
+	name := novaFaultNames[code]
+	if name == "" {
+		name = "computeFault"
+	}
+	fault := map[string]any{"code": code, "message": msg}
+	if ra := c.w.Header().Get("Retry-After"); ra != "" && (code == 413 || code == 429) {
+		fault["retryAfter"] = ra
+	}
+	c.json(code, map[string]any{name: fault})
+}
+
+// keystoneError is Keystone's error body, which keystonemiddleware copies for its 401s.
 func (c *call) keystoneError(code int, msg string) {
 	c.json(code, map[string]any{"error": map[string]any{"code": code, "title": http.StatusText(code), "message": msg}})
 }
@@ -59,79 +71,69 @@ func (c *call) neutronError(code int, typ, msg string) {
 	c.json(code, map[string]any{"NeutronError": map[string]any{"type": typ, "message": msg, "detail": ""}})
 }
 
-// glanceError is Glance's plain-text-in-HTML style error body.
-func (c *call) glanceError(code int, msg string) {
-	c.w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	c.w.WriteHeader(code)
-	_, _ = c.w.Write([]byte("<html>\n <head>\n  <title>" + strconv.Itoa(code) + " " + http.StatusText(code) + "</title>\n </head>\n <body>\n  <h1>" +
-		strconv.Itoa(code) + " " + http.StatusText(code) + "</h1>\n  " + msg + "<br /><br />\n\n\n </body>\n</html>"))
-}
-
+// neutronType names the webob exception Neutron reports when no specific one applies.
 func neutronType(code int) string {
-	switch code {
-	case http.StatusNotFound:
-		return "NotFound"
-	case http.StatusConflict:
-		return "Conflict"
-	case http.StatusBadRequest:
-		return "HTTPBadRequest"
-	case http.StatusForbidden:
-		return "Forbidden"
-	case http.StatusServiceUnavailable:
-		return "ServiceUnavailable"
-	}
-	return "InternalError"
+	return "HTTP" + strings.ReplaceAll(http.StatusText(code), " ", "")
 }
 
-// unauthorized answers 401 as every service does for a missing or expired token.
-func (c *call) unauthorized() {
-	c.w.Header().Set("WWW-Authenticate", "Keystone uri=\""+c.s.AuthURL()+"\"")
-	const msg = "The request you have made requires authentication."
-	switch c.service {
-	case "identity":
-		c.keystoneError(http.StatusUnauthorized, msg)
-	case "network", "image":
-		c.json(http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401, "title": "Unauthorized", "message": msg}})
+// glanceError answers as Glance does: its errors are webob's, which render the explanation as
+// JSON, HTML or plain text depending on what the client accepts (gophercloud accepts JSON).
+func (c *call) glanceError(code int, msg string) {
+	status := strconv.Itoa(code) + " " + http.StatusText(code)
+	accept := c.r.Header.Get("Accept")
+	switch {
+	case strings.Contains(accept, "application/json"):
+		c.json(code, map[string]any{"message": msg + "<br /><br />\n\n\n", "code": status, "title": http.StatusText(code)})
+	case strings.Contains(accept, "text/html"):
+		c.w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		c.w.WriteHeader(code)
+		fmt.Fprintf(c.w, "<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n  <h1>%s</h1>\n  %s<br /><br />\n\n\n\n </body>\n</html>", status, status, msg)
 	default:
-		c.novaError(http.StatusUnauthorized, msg)
+		c.w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		c.w.WriteHeader(code)
+		fmt.Fprintf(c.w, "%s\n\n%s\n\n   ", status, msg)
 	}
 }
 
-// query returns a query parameter.
+// unauthorized is keystonemiddleware's answer for a missing, expired or revoked token, the same
+// in front of every service.
+func (c *call) unauthorized() {
+	c.w.Header().Set("WWW-Authenticate", `Keystone uri="`+c.s.url+identityPrefix+`"`)
+	c.keystoneError(http.StatusUnauthorized, "The request you have made requires authentication.")
+}
+
 func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
 
-// queryList returns all values of a (possibly repeated) query parameter.
-func (c *call) queryList(name string) []string { return c.r.URL.Query()[name] }
-
-// limit returns the page size asked for, capped at MaxLimit; ok=false after answering 400.
-func (c *call) limit() (int, bool) {
+// pageLimit returns the page size asked for: absent or 0 means def, more than MaxLimit is cut to
+// MaxLimit (Nova's max_limit, Neutron's pagination_max_limit, Glance's api_limit_max, Cinder's
+// osapi_max_limit). A limit that is no integer or negative is answered with 400.
+func (c *call) pageLimit(def int) (int, bool) {
 	max := c.s.opts.MaxLimit
 	v := c.query("limit")
 	if v == "" {
-		return max, true
+		return min(def, max), true
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		c.fail(http.StatusBadRequest, "limit must be a non-negative integer")
+		switch c.service {
+		case "network":
+			c.neutronError(http.StatusBadRequest, "HTTPBadRequest", "Limit must be an integer 0 or greater and not '"+v+"'")
+		case "image":
+			c.glanceError(http.StatusBadRequest, "limit param must be an integer")
+		default:
+			c.fail(http.StatusBadRequest, fmt.Sprintf("Invalid input for query parameters limit. Value: %s. '%s' is not a 'positive_integer_with_zero'", v, v))
+		}
 		return 0, false
 	}
-	if n == 0 || n > max {
-		n = max
+	if n == 0 {
+		n = def
 	}
-	return n, true
+	return min(n, max), true
 }
 
-// nextLink rebuilds the request URL with a new marker (other query parameters kept).
-func (c *call) nextLink(base, marker string, limit int) string {
-	q := c.r.URL.Query()
-	q.Set("marker", marker)
-	q.Set("limit", strconv.Itoa(limit))
-	return c.s.url + base + "?" + q.Encode()
-}
-
-// page cuts one page out of ids (already in list order) after marker; ok=false when the marker
-// is unknown (the caller answers 400 as the service does).
-func page[T any](items []T, id func(T) string, marker string, limit int) (out []T, more bool, ok bool) {
+// pageOf cuts the page after marker out of items (already in list order). found is false when
+// the marker names no item; each service answers that differently.
+func pageOf[T any](items []T, id func(T) string, marker string, limit int) (out []T, found bool) {
 	start := 0
 	if marker != "" {
 		start = -1
@@ -142,21 +144,52 @@ func page[T any](items []T, id func(T) string, marker string, limit int) (out []
 			}
 		}
 		if start < 0 {
-			return nil, false, false
+			return nil, false
 		}
 	}
-	end := min(start+limit, len(items))
-	return items[start:end], end < len(items) && end-start == limit, true
+	return items[start:min(start+limit, len(items))], true
 }
 
+// nextLink is the request's URL with the marker moved on; the services keep every other query
+// parameter, limit included, as the client sent it.
+func (c *call) nextLink(path, marker string) string {
+	q := c.r.URL.Query()
+	q.Set("marker", marker)
+	return c.s.url + path + "?" + q.Encode()
+}
+
+// splitComma splits a comma-separated filter value.
 func splitComma(v string) []string {
-	if v == "" {
-		return nil
-	}
 	var out []string
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// orEmpty keeps JSON lists as [] rather than null, as the services render them.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// dedupe drops repeated values, keeping the first of each (tags are sets in every service).
+func dedupe(list []string) []string {
+	var out []string
+	for _, v := range list {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out

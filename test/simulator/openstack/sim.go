@@ -1,29 +1,31 @@
-// Package ossim is an OpenStack API simulator: Keystone v3, Nova, Neutron, Glance and Cinder on
-// one loopback HTTP listener (with devstack-like path prefixes), stateful, with the JSON shapes,
-// status codes, microversions and pagination of the real services for everything this project
-// uses, plus fault injection and request counters. gophercloud talks to it as to a cloud.
 package ossim
 
 import (
+	"bufio"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Options tune a simulator.
+// Options tune a simulator. Zero values take the defaults.
 type Options struct {
 	Addr       string        // listen address, default "127.0.0.1:0"
 	Region     string        // default "RegionOne"
 	BuildTime  time.Duration // BUILD -> ACTIVE, default 1s
-	DeleteTime time.Duration // a deleted server stays visible (task_state deleting) this long, default 200ms
-	VolumeTime time.Duration // volume creating -> available, default 200ms
-	TokenTTL   time.Duration // default 1h
-	MaxLimit   int           // page size limit of Nova, Neutron, Glance and Cinder lists, default 1000
+	DeleteTime time.Duration // a deleted server stays visible (task_state "deleting") this long, default 200ms
+	VolumeTime time.Duration // volume creating -> available and deleting -> gone, default 200ms
+	TokenTTL   time.Duration // Keystone token lifetime, default 1h
+	MaxLimit   int           // largest page of Nova, Neutron, Glance and Cinder lists (nova's max_limit), default 1000
+
+	// Log, when set, gets one line per API request: counter key, path, status and duration.
+	// Never headers or bodies, so never tokens or passwords.
+	Log io.Writer
 }
 
 func (o *Options) defaults() {
@@ -50,7 +52,8 @@ func (o *Options) defaults() {
 	}
 }
 
-// Service path prefixes, as devstack lays them out.
+// The services' API prefixes, as devstack lays them out behind one web server. The service roots
+// ("/compute", "/network", ...) serve the version documents clients discover versions with.
 const (
 	identityPrefix = "/identity"
 	computePrefix  = "/compute/v2.1"
@@ -59,40 +62,39 @@ const (
 	volumePrefix   = "/volume/v3/{project_id}"
 )
 
-// Sim is a running simulator.
+// Sim is a running simulator. All its state sits behind one mutex: requests are served one at
+// a time, which keeps every response consistent with the state at that moment.
 type Sim struct {
 	opts   Options
 	url    string
-	ln     net.Listener
 	server *http.Server
+	routes []*route
 
-	mu     sync.Mutex
-	st     *state
-	faults []*faultRule
-	counts map[string]int
-	nextID int
-
+	mu       sync.Mutex
+	st       *state
+	faults   []*faultRule
+	counts   map[string]int
+	faultSeq int
 	seedInfo Seed
 }
 
-// Start listens on opts.Addr and serves until Close.
+// Start listens on opts.Addr and serves in the background until Close.
 func Start(opts Options) (*Sim, error) {
 	opts.defaults()
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", opts.Addr, err)
 	}
-	s := &Sim{opts: opts, ln: ln, url: "http://" + ln.Addr().String(), counts: map[string]int{}}
-	s.st = newState()
+	s := &Sim{opts: opts, url: "http://" + ln.Addr().String(), counts: map[string]int{}, st: newState()}
 	s.seed()
 	mux := http.NewServeMux()
-	s.routes(mux)
+	s.register(mux)
 	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.server.Serve(ln) }()
 	return s, nil
 }
 
-// Close stops serving.
+// Close stops serving; requests in flight get two seconds to finish.
 func (s *Sim) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -104,15 +106,56 @@ func (s *Sim) Close() {
 // URL is the base URL, e.g. http://127.0.0.1:PORT.
 func (s *Sim) URL() string { return s.url }
 
-// AuthURL is Keystone's v3 URL.
+// AuthURL is Keystone's v3 URL, as a clouds.yaml names it.
 func (s *Sim) AuthURL() string { return s.url + identityPrefix + "/v3" }
 
-// route registers a counted API handler. service is the counter's service name, prefix the
-// service's path prefix and path the route template after it.
-func (s *Sim) route(mux *http.ServeMux, service, prefix, method, path string, h func(*call)) {
-	key := service + " " + method + " " + path
-	mux.HandleFunc(method+" "+prefix+path, func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, service, prefix, key, h)
+// route is one API operation: the counter key is "<service> <METHOD> <template>".
+type route struct {
+	service, method, template string
+	prefix                    string         // the service's API prefix the template hangs under
+	path                      *regexp.Regexp // the full path, for telling 405 from 404
+	public                    bool           // served without a token (version documents, token issue)
+	h                         func(*call)
+}
+
+func (rt *route) key() string { return rt.service + " " + rt.method + " " + rt.template }
+
+// handle registers an API operation.
+func (s *Sim) handle(mux *http.ServeMux, service, prefix, method, template string, h func(*call)) *route {
+	rt := &route{service: service, method: method, template: template, prefix: prefix, h: h,
+		path: regexp.MustCompile("^" + regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(regexp.QuoteMeta(prefix+template), `[^/]+`) + "/?$")}
+	s.routes = append(s.routes, rt)
+	pattern := method + " " + prefix + template
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "{$}" // exactly this path, not the subtree
+	}
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, rt) })
+	return rt
+}
+
+// doc registers a version document under a service root ("/compute"): public, and counted like
+// any other request, since clients really send them (gophercloud for each service client).
+func (s *Sim) doc(mux *http.ServeMux, service, root string, templates []string, h func(*call)) {
+	for _, t := range templates {
+		s.handle(mux, service, root, "GET", t, h).public = true
+	}
+}
+
+// unrouted answers what no route matches the way the service does: 405 when the path exists
+// with another method, else 404.
+func (s *Sim) unrouted(mux *http.ServeMux, service, pattern string) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		c := &call{w: w, r: r, s: s, service: service}
+		s.mu.Lock()
+		s.counts[service+" "+r.Method+" (unrouted)"]++
+		s.mu.Unlock()
+		for _, rt := range s.routes {
+			if rt.service == service && rt.path.MatchString(r.URL.Path) {
+				c.fail(http.StatusMethodNotAllowed, "The method specified is not allowed for this resource.")
+				return
+			}
+		}
+		c.fail(http.StatusNotFound, "The resource could not be found.")
 	})
 }
 
@@ -121,74 +164,114 @@ type call struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	s       *Sim
+	st      *state
 	service string
-	token   *token // the caller's token (nil for unauthenticated routes)
+	token   *token // the caller's token; nil on public routes
 	micro   microversion
 }
 
-func (s *Sim) serve(w http.ResponseWriter, r *http.Request, service, prefix, key string, h func(*call)) {
+// serve counts a request, applies injected faults and hands it to the route.
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rt *route) {
+	if s.opts.Log != nil {
+		lw := &loggingWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		defer func() {
+			fmt.Fprintf(s.opts.Log, "%s %s %s -> %s %s\n", time.Now().Format("15:04:05.000"), rt.key(), r.URL.Path, lw.outcome(), time.Since(start).Round(time.Microsecond))
+		}()
+		w = lw
+	}
 	s.mu.Lock()
-	s.counts[key]++
-	rule := s.matchFault(service, r.Method, strings.TrimPrefix(r.URL.Path, expandPrefix(prefix, r)))
+	s.counts[rt.key()]++
+	delay, rule := s.matchFaults(rt.service, r.Method, s.faultPath(rt, r))
 	s.mu.Unlock()
 
-	c := &call{w: w, r: r, s: s, service: service}
-	if rule != nil {
-		if rule.Kind == FaultLatency {
-			time.Sleep(rule.Delay)
-		} else if handled := s.applyFault(c, rule, h); handled {
+	// Every OpenStack API stamps a request ID; operators ask for it in bug reports.
+	w.Header().Set("X-Openstack-Request-Id", "req-"+newID())
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
 			return
 		}
 	}
-	s.handle(c, h)
+	c := &call{w: w, r: r, s: s, service: rt.service}
+	if rule != nil && s.applyFault(c, rule, rt) {
+		return
+	}
+	s.run(c, rt)
 }
 
-// handle authenticates, negotiates the microversion and runs the handler under the state lock.
-func (s *Sim) handle(c *call, h func(*call)) {
+// faultPath is the request path after the service prefix, which Fault.Path is matched against.
+func (s *Sim) faultPath(rt *route, r *http.Request) string {
+	prefix := rt.prefix
+	if strings.Contains(prefix, "{project_id}") {
+		prefix = strings.Replace(prefix, "{project_id}", r.PathValue("project_id"), 1)
+	}
+	return strings.TrimPrefix(r.URL.Path, prefix)
+}
+
+// run authenticates, negotiates the microversion and runs the handler under the state lock.
+func (s *Sim) run(c *call, rt *route) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tick()
-	if !(c.service == "identity" && c.r.URL.Path == identityPrefix+"/v3/auth/tokens" && c.r.Method == http.MethodPost) {
+	c.st = s.st
+	if !rt.public {
+		// keystonemiddleware sits in front of every service: no valid token, no service.
 		tok := s.st.tokens[c.r.Header.Get("X-Auth-Token")]
 		if tok == nil || !time.Now().Before(tok.expires) {
 			c.unauthorized()
 			return
 		}
 		c.token = tok
+		if tok.projectID == "" && c.service != "identity" {
+			c.fail(http.StatusForbidden, "Policy doesn't allow this operation to be performed: the token is not scoped to a project.")
+			return
+		}
 	}
-	switch c.service {
-	case "compute":
-		mv, ok := negotiate(c.r, "compute", computeMin, computeMax)
-		if !ok {
-			c.novaError(http.StatusNotAcceptable, "Version "+mv.raw+" is not supported by the API. Minimum is 2.1 and maximum is 2.93.")
+	switch {
+	case c.service == "compute" && !rt.public:
+		if !c.negotiate("compute", computeMin, computeMax) {
 			return
 		}
-		c.micro = mv
-		c.w.Header().Set("OpenStack-API-Version", "compute "+mv.String())
-		c.w.Header().Set("X-OpenStack-Nova-API-Version", mv.String())
-		c.w.Header().Add("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version")
-	case "volume":
-		mv, ok := negotiate(c.r, "volume", volumeMin, volumeMax)
-		if !ok {
-			c.novaError(http.StatusNotAcceptable, "Version "+mv.raw+" is not supported by the API.")
+	case c.service == "volume" && !rt.public:
+		if !c.negotiate("volume", volumeMin, volumeMax) {
 			return
 		}
-		c.micro = mv
-		c.w.Header().Set("OpenStack-API-Version", "volume "+mv.String())
+		// Cinder's URLs carry the project; it must be the token's.
 		if c.r.PathValue("project_id") != c.token.projectID {
-			c.novaError(http.StatusForbidden, "Policy doesn't allow this project.")
+			c.fail(http.StatusBadRequest, "Malformed request url")
 			return
 		}
 	}
-	h(c)
+	rt.h(c)
 }
 
-// expandPrefix resolves {project_id} in the Cinder prefix for fault path matching.
-func expandPrefix(prefix string, r *http.Request) string {
-	if strings.Contains(prefix, "{project_id}") {
-		return strings.Replace(prefix, "{project_id}", r.PathValue("project_id"), 1)
+// loggingWriter remembers the status of an answer for the request log; it passes hijacking
+// through, which the drop faults need.
+type loggingWriter struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+}
+
+func (w *loggingWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
 	}
-	return prefix
+	w.hijacked = true
+	return hj.Hijack()
 }
 
-var errClosed = errors.New("connection dropped by fault injection")
+func (w *loggingWriter) outcome() string {
+	if w.hijacked {
+		return "dropped"
+	}
+	return fmt.Sprint(w.status)
+}

@@ -2,10 +2,11 @@ package ossim
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -19,7 +20,7 @@ type state struct {
 
 	flavors      map[string]*flavor
 	images       map[string]*image
-	keypairs     map[string]*keypair // projectID + "/" + name
+	keypairs     map[string]*keypair // userID + "/" + name: Nova keypairs belong to users
 	servers      map[string]*server
 	serverGroups map[string]*serverGroup
 
@@ -29,10 +30,10 @@ type state struct {
 	secGroups map[string]*secGroup
 
 	volumes     map[string]*volume
-	volumeTypes []string
+	volumeTypes []*volumeType
 
 	quotas map[string]Quota
-	seq    int // creation order, so lists sort stably
+	seq    int // creation order, for stable sorting
 }
 
 func newState() *state {
@@ -50,14 +51,16 @@ type domain struct{ id, name string }
 
 type project struct{ id, name, domainID string }
 
+// user has a role on exactly one project, its default project.
 type user struct{ id, name, domainID, password, projectID string }
 
 type appCred struct{ id, name, secret, userID, projectID string }
 
 type token struct {
 	id                string
-	userID, projectID string
+	userID, projectID string // projectID is "" for an unscoped token
 	methods           []string
+	appCred           *appCred
 	issued, expires   time.Time
 }
 
@@ -65,47 +68,53 @@ type flavor struct {
 	id, name             string
 	vcpus, ramMB, diskGB int
 	extraSpecs           map[string]string
-	public               bool
 }
 
 type image struct {
-	id, name        string
-	minDisk, minRAM int
+	id, name, owner string
+	minDisk, minRAM int // GiB, MiB
 	size            int64
-	created         time.Time
 	visibility      string
+	properties      map[string]string // Glance's free-form properties, rendered at top level
+	tags            []string
+	created         time.Time
 }
 
-type keypair struct{ name, projectID, publicKey, fingerprint string }
+type keypair struct {
+	id                               int
+	name, userID, publicKey, keyType string
+	fingerprint                      string
+	created                          time.Time
+}
 
 type serverGroup struct {
-	id, name, projectID string
-	policy              string
-	members             []string
+	id, name, projectID, userID string
+	policy                      string
+	members                     []string
 }
 
 type server struct {
-	seq                         int
-	id, name, projectID, userID string
-	status, taskState           string
-	flavor                      *flavor
-	imageID                     string
-	keyName, az                 string
-	metadata                    map[string]string
-	tags                        []string
-	userData                    string
-	configDrive                 bool
-	created, updated            time.Time
-	buildDone                   time.Time
-	deletedAt                   time.Time
-	stuck                       bool
-	failMsg                     string
-	fault                       *serverFault
-	portIDs                     []string
-	novaPorts                   map[string]bool // ports Nova made for this server (deleted with it)
-	volumes                     []attachedVolume
-	secGroupNames               []string
-	group                       string
+	seq                   int
+	id, name, description string
+	projectID, userID     string
+	status, taskState     string // status BUILD, ACTIVE or ERROR; taskState "" or "deleting"
+	flavor                *flavor
+	imageID               string // "" when booted from a volume
+	keyName, az, host     string
+	metadata              map[string]string
+	tags                  []string
+	userData              string
+	configDrive           bool
+	created, updated      time.Time
+	launched              time.Time
+	buildDone, deletedAt  time.Time
+	stuck                 bool   // stays in BUILD (fault injection)
+	failMsg               string // goes to ERROR with this fault when the build ends
+	fault                 *serverFault
+	portIDs               []string
+	novaPorts             map[string]bool // ports Nova made for this server (deleted with it)
+	volumes               []attachedVolume
+	group                 string
 }
 
 type serverFault struct {
@@ -117,23 +126,37 @@ type serverFault struct {
 type attachedVolume struct {
 	id                  string
 	deleteOnTermination bool
+	novaMade            bool // created by Nova from the block device mapping
+}
+
+// vmState is Nova's vm_state for the server's status.
+func (srv *server) vmState() string {
+	return map[string]string{"BUILD": "building", "ACTIVE": "active", "ERROR": "error"}[srv.status]
 }
 
 type network struct {
-	id, name, projectID string
-	shared, external    bool
-	tags                []string
-	created             time.Time
 	seq                 int
+	id, name, projectID string
+	description         string
+	shared, external    bool
+	adminUp             bool
+	tags                []string
+	created, updated    time.Time
+	revision            int
 }
 
 type subnet struct {
+	seq                            int
 	id, name, networkID, projectID string
+	description                    string
 	cidr                           netip.Prefix
 	gateway                        netip.Addr
-	next                           netip.Addr
+	next                           netip.Addr // where the sequential allocation goes on
+	enableDHCP                     bool
+	dns                            []string
 	tags                           []string
-	seq                            int
+	created, updated               time.Time
+	revision                       int
 }
 
 type port struct {
@@ -145,6 +168,7 @@ type port struct {
 	allowedPairs                       []addressPair
 	secGroups                          []string
 	deviceID, deviceOwner, bindingHost string
+	vnicType                           string
 	status                             string
 	tags                               []string
 	adminUp, portSecurity              bool
@@ -152,36 +176,50 @@ type port struct {
 	revision                           int
 }
 
-type fixedIP struct{ SubnetID, IPAddress string }
+type fixedIP struct{ subnetID, address string }
 
-type addressPair struct{ IPAddress, MACAddress string }
+type addressPair struct{ ip, mac string }
 
 type secGroup struct {
 	seq                              int
 	id, name, description, projectID string
 	tags                             []string
-	rules                            []map[string]any
+	rules                            []*sgRule
+	created, updated                 time.Time
+	revision                         int
 }
+
+type sgRule struct {
+	id, groupID, projectID string
+	direction, ethertype   string
+	protocol               string // "" is any
+	portMin, portMax       *int
+	remoteIP, remoteGroup  string
+	description            string
+	created                time.Time
+}
+
+type volumeType struct{ id, name, description string }
 
 type volume struct {
 	seq                   int
 	id, name, description string
-	projectID             string
+	projectID, userID     string
 	size                  int
-	volumeType            string
-	status                string
+	volumeType            string // name
+	status                string // creating, available, in-use, deleting
 	az                    string
 	imageID               string
 	bootable              bool
 	attachedTo            string
+	attachedAt            time.Time
 	metadata              map[string]string
-	created               time.Time
+	created, updated      time.Time
 	availableAt           time.Time
-	deleting              bool
-	deletedAt             time.Time
+	deletedAt             time.Time // when it started deleting
 }
 
-// newID returns a random UUID (version 4 layout), as OpenStack IDs are.
+// newID returns a random version 4 UUID, the form of most OpenStack IDs.
 func newID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -191,16 +229,28 @@ func newID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
+// newToken looks like a Fernet token (which is what Keystone issues): opaque, URL-safe.
 func newToken() string {
-	b := make([]byte, 24)
+	b := make([]byte, 90)
 	_, _ = rand.Read(b)
 	return "gAAAAA" + hex.EncodeToString(b)
 }
 
+// newMAC uses the fa:16:3e prefix Neutron's default base_mac gives every port.
 func newMAC() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+}
+
+// hostID is Nova's hostId: a hash of the project and the compute host, so tenants can tell
+// whether two of their servers share a host without learning host names.
+func hostID(projectID, host string) string {
+	if host == "" {
+		return ""
+	}
+	sum := sha256.Sum224([]byte(projectID + host))
+	return hex.EncodeToString(sum[:])
 }
 
 func (st *state) nextSeq() int {
@@ -208,9 +258,10 @@ func (st *state) nextSeq() int {
 	return st.seq
 }
 
-// tick applies every time-driven transition: builds finish (ACTIVE, or ERROR with a fault),
+// tick applies every time-driven transition: builds end (ACTIVE, or ERROR with a fault),
 // deleted servers disappear (their ports unbound or deleted, their volumes deleted or detached),
-// volumes become available or disappear. It runs under Sim.mu before each request and snapshot.
+// volumes become available or disappear, long-expired tokens are forgotten. It runs under Sim.mu
+// before each request and each snapshot, so time moves exactly when someone looks.
 func (s *Sim) tick() {
 	now := time.Now()
 	st := s.st
@@ -222,28 +273,25 @@ func (s *Sim) tick() {
 				delete(st.servers, id)
 			}
 		case srv.status == "BUILD" && !srv.stuck && !now.Before(srv.buildDone):
-			srv.updated = now
+			srv.updated = srv.buildDone
 			if srv.failMsg != "" {
-				srv.status = "ERROR"
-				srv.fault = &serverFault{code: 500, message: srv.failMsg, created: now}
-				// Nova deallocates the network of a failed build: its own ports go, ours are unbound.
-				s.releasePorts(srv)
-			} else {
-				srv.status = "ACTIVE"
-				for _, pid := range srv.portIDs {
-					if p := st.ports[pid]; p != nil {
-						p.status = "ACTIVE"
-					}
+				s.failBuild(srv, srv.buildDone)
+				continue
+			}
+			srv.status, srv.launched = "ACTIVE", srv.buildDone
+			for _, pid := range srv.portIDs {
+				if p := st.ports[pid]; p != nil {
+					p.status = "ACTIVE"
 				}
 			}
 		}
 	}
 	for id, v := range st.volumes {
 		switch {
-		case v.deleting && now.Sub(v.deletedAt) >= s.opts.VolumeTime:
+		case v.status == "deleting" && now.Sub(v.deletedAt) >= s.opts.VolumeTime:
 			delete(st.volumes, id)
 		case v.status == "creating" && !now.Before(v.availableAt):
-			v.status = "available"
+			v.status, v.updated = "available", v.availableAt
 		}
 	}
 	for id, t := range st.tokens {
@@ -253,8 +301,33 @@ func (s *Sim) tick() {
 	}
 }
 
-// releasePorts unbinds the ports the user made and deletes the ones Nova made.
+// failBuild puts a server into ERROR as a failed scheduling or build leaves it: Nova
+// deallocates the network (its own ports go, the caller's are unbound) and the volumes it was
+// to create do not exist; volumes the caller gave are released.
+func (s *Sim) failBuild(srv *server, at time.Time) {
+	srv.status, srv.host = "ERROR", ""
+	srv.fault = &serverFault{code: 500, message: srv.failMsg, created: at}
+	s.releasePorts(srv)
+	var kept []attachedVolume
+	for _, av := range srv.volumes {
+		v := s.st.volumes[av.id]
+		switch {
+		case v == nil:
+		case av.novaMade:
+			delete(s.st.volumes, av.id)
+		default:
+			v.attachedTo, v.status, v.updated = "", "available", at
+		}
+		if !av.novaMade {
+			kept = append(kept, av)
+		}
+	}
+	srv.volumes = kept
+}
+
+// releasePorts unbinds the ports the caller made and deletes the ones Nova made.
 func (s *Sim) releasePorts(srv *server) {
+	now := time.Now()
 	for _, pid := range srv.portIDs {
 		p := s.st.ports[pid]
 		if p == nil {
@@ -265,13 +338,14 @@ func (s *Sim) releasePorts(srv *server) {
 			continue
 		}
 		p.deviceID, p.deviceOwner, p.bindingHost, p.status = "", "", "", "DOWN"
-		p.updated = time.Now()
+		p.updated = now
 		p.revision++
 	}
 	srv.portIDs = nil
 }
 
-// removeServer finishes a server's deletion.
+// removeServer finishes a server's deletion: ports released, volumes with
+// delete_on_termination deleted, the others detached.
 func (s *Sim) removeServer(srv *server) {
 	s.releasePorts(srv)
 	now := time.Now()
@@ -280,36 +354,27 @@ func (s *Sim) removeServer(srv *server) {
 		if v == nil {
 			continue
 		}
-		v.attachedTo = ""
+		v.attachedTo, v.updated = "", now
 		if av.deleteOnTermination {
-			v.status, v.deleting, v.deletedAt = "deleting", true, now
+			v.status, v.deletedAt = "deleting", now
 		} else {
 			v.status = "available"
 		}
 	}
 	for _, g := range s.st.serverGroups {
-		g.members = removeString(g.members, srv.id)
+		g.members = slices.DeleteFunc(g.members, func(m string) bool { return m == srv.id })
 	}
 }
 
-func removeString(list []string, v string) []string {
-	out := list[:0]
-	for _, x := range list {
-		if x != v {
-			out = append(out, x)
+// computeUsage is what a project's servers hold of its Nova quota. Nova counts an instance until
+// its deletion completes, so servers that are being deleted still count.
+func (st *state) computeUsage(projectID string) (instances, cores, ramMB int) {
+	for _, srv := range st.servers {
+		if srv.projectID == projectID {
+			instances++
+			cores += srv.flavor.vcpus
+			ramMB += srv.flavor.ramMB
 		}
 	}
-	return out
-}
-
-// sortedServers returns the servers of a project, newest first (Nova's default sort).
-func (st *state) sortedServers(projectID string) []*server {
-	var out []*server
-	for _, s := range st.servers {
-		if s.projectID == projectID {
-			out = append(out, s)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq > out[j].seq })
-	return out
+	return
 }

@@ -60,7 +60,11 @@ func Decode(raw []byte) (*MachineProviderConfig, error) {
 
 // DecodeAt is Decode for callers that report field errors: every error's path starts at fldPath
 // (for example "providerSpec"). A nil fldPath gives paths relative to the document, as Decode.
-// The config is nil whenever errs is not empty.
+//
+// When the document could be read but has errors (an unknown field, a wrong type, another
+// kind), DecodeAt returns what it read along with them, so a validator can report the spec's
+// other problems in the same round. Such a config must not be acted on. When nothing could be
+// read, config is nil.
 func DecodeAt(raw []byte, fldPath *field.Path) (*MachineProviderConfig, field.ErrorList) {
 	// whole tags an error about the entire document: with no fldPath it has no path at all
 	// (rather than field's "<nil>").
@@ -125,10 +129,7 @@ func DecodeAt(raw []byte, fldPath *field.Path) (*MachineProviderConfig, field.Er
 	case config.Kind != Kind:
 		errs = append(errs, field.NotSupported(fldPath.Child("kind"), clip(config.Kind), []string{Kind}))
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return config, nil
+	return config, errs
 }
 
 // strictError turns one of sigs.k8s.io/json's strict errors (unknown or duplicate field) into a
@@ -268,34 +269,32 @@ func suggest(unknown string, known map[string]reflect.Type) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, or limit when it is at least limit (the
-// early exit keeps long unknown names cheap).
+// editDistance is the optimal-string-alignment distance of a and b (insertions, deletions,
+// substitutions and swaps of neighbours, the usual typos), or limit when it is at least limit.
 func editDistance(a, b string, limit int) int {
 	if d := len(a) - len(b); d >= limit || -d >= limit {
-		return limit
+		return limit // also keeps a long unknown name from costing len(a)*len(b)
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		twoUp, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
-		rowMin := cur[0]
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], twoUp[j-2]+1)
+			}
 		}
-		if rowMin >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
+		rows = [3][]int{prev, cur, twoUp}
 	}
-	return min(prev[len(b)], limit)
+	return min(rows[1][len(b)], limit)
 }
 
 // describe names what a Go type accepts in JSON terms.

@@ -1,11 +1,18 @@
-// Package validation checks MachineClasses of this driver. Every check returns all problems at
-// once, each with its field path, so a user fixes a MachineClass in one go.
+// Package validation checks what users give this driver: the MachineClass (provider and
+// providerSpec) and the user data in the Secret. Every function returns all problems at once,
+// each with its field path, so a MachineClass is fixed in one round instead of one error per
+// reconcile. Messages may name fields and repeat short non-secret values (a CIDR, a provider
+// name); they never repeat Secret values.
 package validation
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -13,153 +20,218 @@ import (
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 )
 
-// Nova's limits for metadata items.
+// Nova's limits for server metadata (nova/api/validation/parameter_types.py): keys of 1 to 255
+// characters from a small set, values of at most 255 characters. Checking them here turns
+// Nova's 400 at create time into a field error when the MachineClass is read.
 const (
 	maxMetadataKeyLen   = 255
 	maxMetadataValueLen = 255
 )
 
-// ValidateMachineClass checks the MachineClass's provider and decodes and validates its providerSpec.
+var metadataKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_:. ]+$`)
+
+// userDataKey is the Secret key MCM puts the machine's bootstrap data under.
+const userDataKey = "userData"
+
+// maxEchoLen caps how much of a value a message repeats.
+const maxEchoLen = 64
+
+// ValidateMachineClass checks that mc is an OpenStack MachineClass and decodes and validates its
+// providerSpec. It returns the decoded providerSpec only when there are no errors. Paths are
+// "provider", "providerSpec" (decoding) and "providerSpec.spec...." (validation).
 func ValidateMachineClass(mc *mcmv1alpha1.MachineClass) (*api.MachineProviderConfig, field.ErrorList) {
 	if mc == nil {
 		return nil, field.ErrorList{field.Required(field.NewPath("machineClass"), "the MachineClass is missing")}
 	}
 	var errs field.ErrorList
-	if mc.Provider != api.ProviderName {
-		errs = append(errs, field.NotSupported(field.NewPath("provider"), mc.Provider, []string{api.ProviderName}))
+	providerPath := field.NewPath("provider")
+	switch mc.Provider {
+	case api.ProviderName:
+	case "":
+		errs = append(errs, field.Required(providerPath, "must be "+api.ProviderName))
+	default:
+		errs = append(errs, field.NotSupported(providerPath, clip(mc.Provider), []string{api.ProviderName}))
 	}
+
 	specPath := field.NewPath("providerSpec")
-	config, err := api.Decode(mc.ProviderSpec.Raw)
-	if err != nil {
-		return nil, append(errs, field.Invalid(specPath, "", err.Error()))
+	raw := mc.ProviderSpec.Raw
+	if len(raw) == 0 && mc.ProviderSpec.Object != nil {
+		// A MachineClass built in Go may carry the object instead of its JSON.
+		var err error
+		if raw, err = json.Marshal(mc.ProviderSpec.Object); err != nil {
+			return nil, append(errs, field.Invalid(specPath, field.OmitValueType{}, "the providerSpec object cannot be encoded"))
+		}
 	}
-	errs = append(errs, ValidateProviderSpec(&config.Spec, specPath.Child("spec"))...)
+	// A providerSpec with decoding errors is still validated when it could be read: a typo such
+	// as flavourName then shows next to "flavorName: Required value", which says what to fix.
+	config, decodeErrs := api.DecodeAt(raw, specPath)
+	errs = append(errs, decodeErrs...)
+	if config != nil {
+		errs = append(errs, ValidateProviderSpec(&config.Spec, specPath.Child("spec"))...)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return config, nil
 }
 
-// ValidateProviderSpec checks a providerSpec's spec.
+// ValidateProviderSpec checks a providerSpec's spec; fldPath is the path of the spec itself.
+//
+// It accepts every spec gardener's provider-openstack v0.27.1 accepts and that OpenStack would
+// not reject anyway, with these exceptions, each a spec the peer would have turned into a
+// surprise at run time: the ownership tags must start with their prefixes (the peer matched them
+// anywhere in the key), subnets are refused next to "networks" (the peer ignored them there), and
+// empty optional strings (subnetID, rootDiskType, serverGroupID, list entries) are refused
+// instead of sent to OpenStack.
 func ValidateProviderSpec(spec *api.MachineProviderConfigSpec, fldPath *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	required := func(value, name, what string) {
-		if strings.TrimSpace(value) == "" {
-			errs = append(errs, field.Required(fldPath.Child(name), what+" is required"))
-		}
+	if spec == nil {
+		return field.ErrorList{field.Required(fldPath, "the providerSpec has no spec")}
 	}
-	if spec.ImageID == "" && spec.ImageName == "" {
+	var errs field.ErrorList
+	if blank(spec.ImageID) && blank(spec.ImageName) {
 		errs = append(errs, field.Required(fldPath.Child("imageName"), "imageName or imageID is required"))
 	}
-	required(spec.Region, "region", "the OpenStack region")
-	required(spec.FlavorName, "flavorName", "the Nova flavor")
-	required(spec.AvailabilityZone, "availabilityZone", "the availability zone")
-	required(spec.KeyName, "keyName", "the Nova keypair")
-
+	for _, f := range []struct{ name, value, what string }{
+		{"region", spec.Region, "the OpenStack region"},
+		{"flavorName", spec.FlavorName, "the Nova flavor"},
+		{"availabilityZone", spec.AvailabilityZone, "the availability zone"},
+		{"keyName", spec.KeyName, "the Nova keypair"},
+	} {
+		if blank(f.value) {
+			errs = append(errs, field.Required(fldPath.Child(f.name), f.what+" is required"))
+		}
+	}
 	errs = append(errs, validateNetworks(spec, fldPath)...)
+	errs = append(errs, validateSubnets(spec, fldPath)...)
 	errs = append(errs, validatePodCIDRs(spec, fldPath)...)
-	errs = append(errs, validateNames(spec.SecurityGroups, fldPath.Child("securityGroups"))...)
+	errs = append(errs, validateList(spec.SecurityGroups, fldPath.Child("securityGroups"))...)
 	errs = append(errs, validateTags(spec.Tags, fldPath.Child("tags"))...)
 
 	if spec.RootDiskSize < 0 {
 		errs = append(errs, field.Invalid(fldPath.Child("rootDiskSize"), spec.RootDiskSize, "must not be negative"))
 	}
-	if spec.RootDiskType != nil && strings.TrimSpace(*spec.RootDiskType) == "" {
-		errs = append(errs, field.Invalid(fldPath.Child("rootDiskType"), "", "must not be empty when set"))
+	if spec.RootDiskType != nil && blank(*spec.RootDiskType) {
+		errs = append(errs, field.Invalid(fldPath.Child("rootDiskType"), *spec.RootDiskType, "must not be empty when set; leave it out for the default volume type"))
 	}
-	if spec.ServerGroupID != nil && strings.TrimSpace(*spec.ServerGroupID) == "" {
-		errs = append(errs, field.Invalid(fldPath.Child("serverGroupID"), "", "must not be empty when set"))
+	if spec.ServerGroupID != nil && blank(*spec.ServerGroupID) {
+		errs = append(errs, field.Invalid(fldPath.Child("serverGroupID"), *spec.ServerGroupID, "must not be empty when set"))
 	}
 	return errs
 }
 
+// validateNetworks: the server is attached either to networkID or to the networks list, and each
+// listed network is named by exactly one of id and name.
 func validateNetworks(spec *api.MachineProviderConfigSpec, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
+	hasID := !blank(spec.NetworkID)
 	switch {
-	case spec.NetworkID != "" && len(spec.Networks) > 0:
-		errs = append(errs, field.Forbidden(fldPath.Child("networks"), "networks and networkID are mutually exclusive"))
-	case spec.NetworkID == "" && len(spec.Networks) == 0:
+	case hasID && len(spec.Networks) > 0:
+		errs = append(errs, field.Forbidden(fldPath.Child("networks"), "networkID and networks are mutually exclusive"))
+	case !hasID && len(spec.Networks) == 0:
 		errs = append(errs, field.Required(fldPath.Child("networkID"), "networkID or networks is required"))
 	}
-	subnets := spec.SubnetIDs
-	if spec.SubnetID != nil {
-		if *spec.SubnetID == "" {
-			errs = append(errs, field.Invalid(fldPath.Child("subnetID"), "", "must not be empty when set"))
-		}
-		subnets = append([]string{*spec.SubnetID}, subnets...)
-	}
-	if len(subnets) > 0 && spec.NetworkID == "" {
-		errs = append(errs, field.Forbidden(fldPath.Child("subnetIDs"), "subnets need networkID"))
-	}
-	errs = append(errs, validateNames(spec.SubnetIDs, fldPath.Child("subnetIDs"))...)
 	for i, n := range spec.Networks {
 		p := fldPath.Child("networks").Index(i)
 		switch {
-		case n.Id == "" && n.Name == "":
+		case blank(n.Id) && blank(n.Name):
 			errs = append(errs, field.Required(p, "id or name is required"))
-		case n.Id != "" && n.Name != "":
+		case !blank(n.Id) && !blank(n.Name):
 			errs = append(errs, field.Forbidden(p, "id and name are mutually exclusive"))
 		}
 	}
 	return errs
 }
 
+// validateSubnets: subnets pick the fixed IPs of the networkID port, so they need networkID.
+// subnetID may repeat an entry of subnetIDs (Gardener sets both); the driver uses each once.
+func validateSubnets(spec *api.MachineProviderConfigSpec, fldPath *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	noNetworkID := blank(spec.NetworkID)
+	if spec.SubnetID != nil {
+		p := fldPath.Child("subnetID")
+		switch {
+		case blank(*spec.SubnetID):
+			errs = append(errs, field.Invalid(p, *spec.SubnetID, "must not be empty when set"))
+		case noNetworkID:
+			errs = append(errs, field.Forbidden(p, "needs networkID: a subnet selects the fixed IP on the networkID port"))
+		}
+	}
+	if len(spec.SubnetIDs) > 0 && noNetworkID {
+		errs = append(errs, field.Forbidden(fldPath.Child("subnetIDs"), "needs networkID: subnets select the fixed IPs on the networkID port"))
+	}
+	return append(errs, validateList(spec.SubnetIDs, fldPath.Child("subnetIDs"))...)
+}
+
+// validatePodCIDRs: pod CIDRs become allowed address pairs on the pod-network port, so Neutron
+// lets pod traffic through; without them pods on other nodes are unreachable.
 func validatePodCIDRs(spec *api.MachineProviderConfigSpec, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if spec.PodNetworkCidr == "" && len(spec.PodNetworkCIDRs) == 0 {
-		errs = append(errs, field.Required(fldPath.Child("podNetworkCIDRs"), "podNetworkCIDRs (or podNetworkCidr) is required"))
+		errs = append(errs, field.Required(fldPath.Child("podNetworkCIDRs"), "podNetworkCIDRs (or the older podNetworkCidr) is required"))
 		for i, n := range spec.Networks {
 			if n.PodNetwork {
-				errs = append(errs, field.Forbidden(fldPath.Child("networks").Index(i).Child("podNetwork"), "needs pod CIDRs"))
+				errs = append(errs, field.Invalid(fldPath.Child("networks").Index(i).Child("podNetwork"), true,
+					"a pod network needs podNetworkCIDRs (or podNetworkCidr)"))
 			}
 		}
 	}
 	if spec.PodNetworkCidr != "" {
-		if _, err := netip.ParsePrefix(spec.PodNetworkCidr); err != nil {
-			errs = append(errs, field.Invalid(fldPath.Child("podNetworkCidr"), spec.PodNetworkCidr, "not a CIDR"))
-		}
+		errs = append(errs, validateCIDR(spec.PodNetworkCidr, fldPath.Child("podNetworkCidr"))...)
 	}
 	for i, cidr := range spec.PodNetworkCIDRs {
-		if _, err := netip.ParsePrefix(cidr); err != nil {
-			errs = append(errs, field.Invalid(fldPath.Child("podNetworkCIDRs").Index(i), cidr, "not a CIDR"))
-		}
+		errs = append(errs, validateCIDR(cidr, fldPath.Child("podNetworkCIDRs").Index(i))...)
 	}
 	return errs
 }
 
-// validateNames checks a list of names or IDs: none empty, none twice.
-func validateNames(names []string, fldPath *field.Path) field.ErrorList {
+func validateCIDR(cidr string, p *field.Path) field.ErrorList {
+	if _, err := netip.ParsePrefix(cidr); err != nil {
+		return field.ErrorList{field.Invalid(p, clip(cidr), "must be a CIDR such as 100.96.0.0/11 or fd00::/48")}
+	}
+	return nil
+}
+
+// validateList checks a list of names or IDs: none blank, none twice.
+func validateList(values []string, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	seen := map[string]bool{}
-	for i, n := range names {
+	seen := make(map[string]bool, len(values))
+	for i, v := range values {
 		switch {
-		case strings.TrimSpace(n) == "":
-			errs = append(errs, field.Invalid(fldPath.Index(i), n, "must not be empty"))
-		case seen[n]:
-			errs = append(errs, field.Duplicate(fldPath.Index(i), n))
+		case blank(v):
+			errs = append(errs, field.Invalid(fldPath.Index(i), v, "must not be empty"))
+		case seen[v]:
+			errs = append(errs, field.Duplicate(fldPath.Index(i), clip(v)))
 		}
-		seen[n] = true
+		seen[v] = true
 	}
 	return errs
 }
 
-// validateTags checks the ownership tags: exactly one cluster key and at least one role key, by
-// prefix (the peer matched anywhere in the key), within Nova's metadata limits.
+// validateTags checks the tags, which become Nova metadata (hence Nova's limits) and mark the
+// servers and ports of a cluster: exactly one key kubernetes.io-cluster-<cluster> (two would make
+// ownership ambiguous) and at least one kubernetes.io-role-<role>. Unlike the peer, which looked
+// for the markers anywhere in a key, they must be prefixes.
 func validateTags(tags map[string]string, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	var clusterKeys, roleKeys int
-	for key, value := range tags {
-		p := fldPath.Key(key)
+	var clusterKeys []string
+	roleKeys := 0
+	for _, key := range sortedKeys(tags) {
+		p := fldPath.Key(clip(key))
 		switch {
-		case key == "" || len(key) > maxMetadataKeyLen:
-			errs = append(errs, field.Invalid(p, key, fmt.Sprintf("keys must be 1 to %d characters", maxMetadataKeyLen)))
-		case len(value) > maxMetadataValueLen:
+		case key == "":
+			errs = append(errs, field.Invalid(p, key, "a key must not be empty"))
+		case len(key) > maxMetadataKeyLen:
+			errs = append(errs, field.TooLong(p, "", maxMetadataKeyLen))
+		case !metadataKeyPattern.MatchString(key):
+			errs = append(errs, field.Invalid(p, clip(key), "Nova allows only letters, digits, spaces and - _ : . in metadata keys"))
+		}
+		if n := utf8.RuneCountInString(tags[key]); n > maxMetadataValueLen {
 			errs = append(errs, field.TooLong(p, "", maxMetadataValueLen))
 		}
-		if suffix, ok := strings.CutPrefix(key, api.ServerTagClusterPrefix); ok {
-			clusterKeys++
-			if suffix == "" {
-				errs = append(errs, field.Invalid(p, key, "the cluster tag needs the cluster's name after the prefix"))
+		if name, ok := strings.CutPrefix(key, api.ServerTagClusterPrefix); ok {
+			clusterKeys = append(clusterKeys, key)
+			if name == "" {
+				errs = append(errs, field.Invalid(p, key, "the cluster's name must follow the prefix"))
 			}
 		}
 		if strings.HasPrefix(key, api.ServerTagRolePrefix) {
@@ -167,10 +239,11 @@ func validateTags(tags map[string]string, fldPath *field.Path) field.ErrorList {
 		}
 	}
 	switch {
-	case clusterKeys == 0:
-		errs = append(errs, field.Required(fldPath, fmt.Sprintf("a tag %s<cluster> is required", api.ServerTagClusterPrefix)))
-	case clusterKeys > 1:
-		errs = append(errs, field.Invalid(fldPath, "", fmt.Sprintf("only one tag may start with %s", api.ServerTagClusterPrefix)))
+	case len(clusterKeys) == 0:
+		errs = append(errs, field.Required(fldPath, fmt.Sprintf("a tag %s<cluster name> is required", api.ServerTagClusterPrefix)))
+	case len(clusterKeys) > 1:
+		errs = append(errs, field.Invalid(fldPath, field.OmitValueType{},
+			fmt.Sprintf("exactly one tag may start with %s, found %d", api.ServerTagClusterPrefix, len(clusterKeys))))
 	}
 	if roleKeys == 0 {
 		errs = append(errs, field.Required(fldPath, fmt.Sprintf("a tag %s<role> is required", api.ServerTagRolePrefix)))
@@ -178,10 +251,35 @@ func validateTags(tags map[string]string, fldPath *field.Path) field.ErrorList {
 	return errs
 }
 
-// ValidateUserData checks that the Secret carries the machines' user data.
+// ValidateUserData checks that the Secret's data carries the machine's user data (MCM puts the
+// bootstrap cloud-config there). The value is never repeated.
 func ValidateUserData(data map[string][]byte) field.ErrorList {
-	if strings.TrimSpace(string(data["userData"])) == "" {
-		return field.ErrorList{field.Required(field.NewPath("data").Key("userData"), "the machines' user data is required")}
+	if blank(string(data[userDataKey])) {
+		return field.ErrorList{field.Required(field.NewPath("data").Key(userDataKey), "the machine's user data is required")}
 	}
 	return nil
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Sorted so the error list is stable from one reconcile to the next.
+	slices.Sort(keys)
+	return keys
+}
+
+// clip shortens a value repeated in a message.
+func clip(s string) string {
+	if len(s) <= maxEchoLen {
+		return s
+	}
+	cut := maxEchoLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
