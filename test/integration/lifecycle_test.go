@@ -155,4 +155,3 @@ func lifecycleSpecs() {
 		Expect(strings.Count(metrics, `pco_driver_calls_total{code="InvalidArgument"`)).To(BeNumerically(">=", 1))
 	})
 }
-

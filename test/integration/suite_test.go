@@ -48,4 +48,3 @@ var _ = ReportAfterEach(func(r SpecReport) {
 func healthy() {
 	ExpectWithOffset(1, stack.Healthy()).To(Succeed())
 }
-
