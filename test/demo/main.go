@@ -1,92 +1,159 @@
-// Command demo starts the OpenStack simulator and drives machines through the driver's whole
-// lifecycle, exactly as machine-controller-manager calls it, printing what happens.
+// Command demo runs the whole local system on loopback: the OpenStack simulator, a real
+// kube-apiserver with etcd, machine-controller-manager, this project's machine-controller and a
+// node simulator. It applies the sample Secret, MachineClass and MachineDeployment from
+// kubernetes/examples, shows the machines coming up, prints what it made and how to look at it,
+// and cleans up on Ctrl-C. With --check it exits once the machines are Running (for CI).
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
 	"time"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
-	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
 )
 
 func main() {
-	machines := flag.Int("machines", 3, "how many machines to create")
+	check := flag.Bool("check", false, "exit once the machines are Running, printing a DEMO line (no terminal needed)")
+	replicas := flag.Int("machines", 3, "replicas of the sample MachineDeployment")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *machines); err != nil {
+	if err := run(ctx, *replicas, *check, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n int) error {
-	sim, err := ossim.Start(ossim.Options{BuildTime: 2 * time.Second})
+func run(ctx context.Context, replicas int, check bool, timeout time.Duration) error {
+	dir, err := os.MkdirTemp("", "pco-demo-")
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
-	seed := sim.Seed()
-	fmt.Printf("OpenStack simulator: %s (region %s, project %s)\n", sim.AuthURL(), seed.Region, seed.ProjectName)
-
-	spec := api.MachineProviderConfigSpec{
-		ImageName: seed.ImageWithMinDisk, Region: seed.Region, AvailabilityZone: "nova", FlavorName: "SCS-2V-4",
-		KeyName: seed.KeyName, SecurityGroups: []string{seed.SecurityGroupName}, NetworkID: seed.NetworkID,
-		PodNetworkCIDRs: []string{"100.96.0.0/11"},
-		Tags:            map[string]string{"kubernetes.io-cluster-shoot--demo--pco": "1", "kubernetes.io-role-node": "1"},
+	fmt.Println("Building kube-apiserver/etcd (cached after the first run), machine-controller-manager and machine-controller ...")
+	if _, err := framework.EnvtestAssets(); err != nil {
+		return err
 	}
-	raw, err := json.Marshal(api.MachineProviderConfig{TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind}, Spec: spec})
+	fmt.Println("Starting the OpenStack simulator, kube-apiserver + etcd, MCM, machine-controller and the node simulator ...")
+	stack, err := framework.StartStack(framework.StackOptions{Dir: dir, Sim: ossim.Options{BuildTime: 3 * time.Second}, Verbosity: 2})
 	if err != nil {
 		return err
 	}
-	class := &v1alpha1.MachineClass{Provider: api.ProviderName, ProviderSpec: runtime.RawExtension{Raw: raw}}
-	secret := &corev1.Secret{Data: map[string][]byte{
-		"authURL": []byte(sim.AuthURL()), "domainName": []byte(seed.DomainName), "tenantName": []byte(seed.ProjectName),
-		"username": []byte(seed.Username), "password": []byte(seed.Password), "userData": []byte("#cloud-config\n"),
-	}}
-	d := driver.New(driver.DefaultOptions())
+	defer func() {
+		fmt.Println("Stopping everything ...")
+		stack.Stop()
+		_ = os.RemoveAll(dir)
+	}()
+	clouds := filepath.Join(dir, "clouds.yaml")
+	if err := os.WriteFile(clouds, stack.Sim.CloudsYAML("pco-sim"), 0o600); err != nil {
+		return err
+	}
 
-	providerIDs := map[string]string{}
-	for i := range n {
-		m := &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("demo-worker-%d", i), Namespace: "demo"}}
-		fmt.Printf("creating %s (flavor %s boots from a Cinder volume) ...\n", m.Name, spec.FlavorName)
-		resp, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: class, Secret: secret})
+	objs, err := stack.ExampleObjects()
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if o.GetKind() == "MachineDeployment" {
+			if err := unstructured.SetNestedField(o.Object, int64(replicas), "spec", "replicas"); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("applying %s %s/%s\n", o.GetKind(), o.GetNamespace(), o.GetName())
+	}
+	if err := stack.Apply(ctx, objs...); err != nil {
+		return err
+	}
+
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		if err := stack.Healthy(); err != nil {
+			return err
+		}
+		running, err := stack.RunningMachines(ctx)
 		if err != nil {
 			return err
 		}
-		providerIDs[m.Name] = resp.ProviderID
-		fmt.Printf("  %s is ACTIVE: %s %v\n", m.Name, resp.ProviderID, resp.Addresses)
+		line := fmt.Sprintf("machines Running: %d/%d   servers ACTIVE: %d", running, replicas, stack.ActiveServers())
+		if line != last {
+			fmt.Printf("[%s] %s\n", time.Now().Format("15:04:05"), line)
+			last = line
+		}
+		if running == replicas && stack.ActiveServers() == replicas {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("machines not Running after %s; logs in %s", timeout, dir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
-	list, err := d.ListMachines(ctx, &mcmdriver.ListMachinesRequest{MachineClass: class, Secret: secret})
+	if err := printState(ctx, stack); err != nil {
+		return err
+	}
+	if check {
+		running, _ := stack.RunningMachines(ctx)
+		fmt.Printf("DEMO machines_running=%d servers_active=%d\n", running, stack.ActiveServers())
+		return nil
+	}
+	assets, _ := framework.EnvtestAssets()
+	fmt.Printf(`
+Look around (in another terminal):
+  %s/kubectl --kubeconfig %s -n %s get machinedeployments,machinesets,machines,machineclasses
+  %s/kubectl --kubeconfig %s get nodes -o wide
+  OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=pco-sim openstack server list   # if you have the OpenStack CLI
+  curl -s %s/_sim/state                                              # the simulated cloud
+  curl -s http://127.0.0.1:%d/metrics | grep pco_                    # the driver's metrics
+Controller logs: %s/*.log
+Press Ctrl-C to stop and clean up.
+`, assets, stack.CP.KubeconfigPath, stack.Opts.Namespace, assets, stack.CP.KubeconfigPath, clouds, stack.Sim.URL(), stack.ProviderPort, dir)
+	<-ctx.Done()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func printState(ctx context.Context, stack *framework.Stack) error {
+	machines, err := stack.Machines(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ListMachines found %d machines of the cluster:\n", len(list.MachineList))
-	for id, name := range list.MachineList {
-		fmt.Printf("  %s -> %s\n", name, id)
+	sort.Slice(machines, func(i, j int) bool { return machines[i].Name < machines[j].Name })
+	fmt.Println("\nMachines:")
+	fmt.Printf("  %-32s %-9s %s\n", "NAME", "PHASE", "PROVIDER ID")
+	for _, m := range machines {
+		fmt.Printf("  %-32s %-9s %s\n", m.Name, phase(m), m.Spec.ProviderID)
 	}
-	for name, id := range providerIDs {
-		m := &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "demo"}, Spec: v1alpha1.MachineSpec{ProviderID: id}}
-		if _, err := d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: m, MachineClass: class, Secret: secret}); err != nil {
-			return err
-		}
-		fmt.Printf("deleted %s\n", name)
+	fmt.Println("Servers in the simulated pluscloud open project:")
+	fmt.Printf("  %-32s %-7s %-9s %-36s %s\n", "NAME", "STATUS", "FLAVOR", "ID", "VOLUMES")
+	for _, s := range stack.Sim.Servers() {
+		fmt.Printf("  %-32s %-7s %-9s %-36s %d\n", s.Name, s.Status, s.FlavorName, s.ID, len(s.Volumes))
 	}
-	counts := sim.Counts()
-	fmt.Printf("DEMO machines=%d keystone_tokens=%d openstack_requests=%d servers_left=%d ports_left=%d volumes_left=%d\n",
-		n, counts.Get("identity POST /v3/auth/tokens"), counts.Total(), len(sim.Servers()), len(sim.Ports()), len(sim.Volumes()))
+	counts := stack.Sim.Counts()
+	fmt.Printf("OpenStack requests so far: %d (Keystone tokens: %d)\n", counts.Total(), counts.Get("identity POST /v3/auth/tokens"))
 	return nil
+}
+
+func phase(m mcmv1alpha1.Machine) string {
+	if p := m.Status.CurrentStatus.Phase; p != "" {
+		return string(p)
+	}
+	return "-"
 }
