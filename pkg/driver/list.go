@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -64,13 +63,4 @@ func cinderVolumeID(spec *corev1.PersistentVolumeSpec) string {
 		return spec.CSI.VolumeHandle
 	}
 	return ""
-}
-
-func sortedAnyKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

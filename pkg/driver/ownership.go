@@ -3,6 +3,7 @@ package driver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,7 +32,7 @@ type ownership struct {
 
 func ownershipOf(spec *api.MachineProviderConfigSpec) ownership {
 	o := ownership{metadata: spec.Tags}
-	for _, key := range sortedKeys(spec.Tags) {
+	for _, key := range slices.Sorted(maps.Keys(spec.Tags)) {
 		switch {
 		case strings.HasPrefix(key, api.ServerTagClusterPrefix) && o.clusterKey == "":
 			o.clusterKey = key
@@ -99,13 +100,4 @@ func novaTag(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	suffix := "-" + hex.EncodeToString(sum[:])[:16]
 	return tag[:novaTagMaxLen-len(suffix)] + suffix
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

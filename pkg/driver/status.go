@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
@@ -90,7 +92,7 @@ func (d *Driver) lookupServer(ctx context.Context, s *scope, name, providerID st
 // external, and the server name is the hostname.
 func nodeAddresses(server *servers.Server) []corev1.NodeAddress {
 	addrs := []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: server.Name}}
-	for _, network := range sortedAnyKeys(server.Addresses) {
+	for _, network := range slices.Sorted(maps.Keys(server.Addresses)) {
 		list, _ := server.Addresses[network].([]any)
 		for _, item := range list {
 			entry, _ := item.(map[string]any)

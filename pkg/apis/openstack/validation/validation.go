@@ -8,6 +8,7 @@ package validation
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -215,7 +216,7 @@ func validateTags(tags map[string]string, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	var clusterKeys []string
 	roleKeys := 0
-	for _, key := range sortedKeys(tags) {
+	for _, key := range slices.Sorted(maps.Keys(tags)) {
 		p := fldPath.Key(clip(key))
 		switch {
 		case key == "":
@@ -261,16 +262,6 @@ func ValidateUserData(data map[string][]byte) field.ErrorList {
 }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Sorted so the error list is stable from one reconcile to the next.
-	slices.Sort(keys)
-	return keys
-}
 
 // clip shortens a value repeated in a message.
 func clip(s string) string {
