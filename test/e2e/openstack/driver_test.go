@@ -1,0 +1,204 @@
+package openstack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
+	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/config"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+)
+
+const (
+	clusterKey = "kubernetes.io-cluster-pco-e2e"
+	roleKey    = "kubernetes.io-role-node"
+	sshKey     = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0x8pHcOsbx3mJ1W6yq0FQ8o6c0r8bCwvZpQj1X1Yf pco-e2e"
+)
+
+// fixture is what the tests made in the project (network, subnet, security group, keypair);
+// it is removed after the suite.
+type fixture struct {
+	region                     string
+	compute, network           *gophercloud.ServiceClient
+	networkID, sgName, keyName string
+	cleanup                    []func(context.Context)
+	secret                     *corev1.Secret
+}
+
+var fx *fixture
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	if cloudsFile() == "" {
+		Skip("PCO_E2E_CLOUDS is not set: no real OpenStack to test against (make e2e-openstack sets it)")
+	}
+	yamlBytes, err := os.ReadFile(cloudsFile())
+	Expect(err).NotTo(HaveOccurred())
+	authOpts, endpointOpts, tlsConfig, err := clouds.Parse(clouds.WithCloudName(cloudName()), clouds.WithLocations(cloudsFile()))
+	Expect(err).NotTo(HaveOccurred())
+	provider, err := config.NewProviderClient(ctx, authOpts, config.WithTLSConfig(tlsConfig))
+	Expect(err).NotTo(HaveOccurred())
+	fx = &fixture{region: endpointOpts.Region}
+	fx.compute, err = openstack.NewComputeV2(provider, endpointOpts)
+	Expect(err).NotTo(HaveOccurred())
+	fx.network, err = openstack.NewNetworkV2(provider, endpointOpts)
+	Expect(err).NotTo(HaveOccurred())
+
+	suffix := fmt.Sprint(time.Now().Unix())
+	net, err := networks.Create(ctx, fx.network, networks.CreateOpts{Name: "pco-e2e-" + suffix}).Extract()
+	Expect(err).NotTo(HaveOccurred())
+	fx.networkID = net.ID
+	fx.cleanup = append(fx.cleanup, func(ctx context.Context) { _ = networks.Delete(ctx, fx.network, net.ID).ExtractErr() })
+	_, err = subnets.Create(ctx, fx.network, subnets.CreateOpts{NetworkID: net.ID, CIDR: "10.99.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	Expect(err).NotTo(HaveOccurred())
+	sg, err := groups.Create(ctx, fx.network, groups.CreateOpts{Name: "pco-e2e-" + suffix}).Extract()
+	Expect(err).NotTo(HaveOccurred())
+	fx.sgName = sg.Name
+	fx.cleanup = append(fx.cleanup, func(ctx context.Context) { _ = groups.Delete(ctx, fx.network, sg.ID).ExtractErr() })
+	kp, err := keypairs.Create(ctx, fx.compute, keypairs.CreateOpts{Name: "pco-e2e-" + suffix, PublicKey: sshKey}).Extract()
+	Expect(err).NotTo(HaveOccurred())
+	fx.keyName = kp.Name
+	fx.cleanup = append(fx.cleanup, func(ctx context.Context) { _ = keypairs.Delete(ctx, fx.compute, kp.Name, nil).ExtractErr() })
+
+	fx.secret = &corev1.Secret{Data: map[string][]byte{
+		"clouds.yaml": yamlBytes, "cloud": []byte(cloudName()), "userData": []byte("#cloud-config\n"),
+	}}
+})
+
+var _ = AfterSuite(func(ctx SpecContext) {
+	if fx == nil {
+		return
+	}
+	for i := len(fx.cleanup) - 1; i >= 0; i-- {
+		fx.cleanup[i](ctx)
+	}
+})
+
+func class(mod func(*api.MachineProviderConfigSpec)) *v1alpha1.MachineClass {
+	spec := api.MachineProviderConfigSpec{
+		ImageName: "cirros-fake", Region: fx.region, AvailabilityZone: "nova", FlavorName: "m1.small",
+		KeyName: fx.keyName, SecurityGroups: []string{fx.sgName}, NetworkID: fx.networkID,
+		PodNetworkCIDRs: []string{"100.96.0.0/11"}, Tags: map[string]string{clusterKey: "1", roleKey: "1"},
+	}
+	if mod != nil {
+		mod(&spec)
+	}
+	raw, err := json.Marshal(api.MachineProviderConfig{TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind}, Spec: spec})
+	Expect(err).NotTo(HaveOccurred())
+	return &v1alpha1.MachineClass{Provider: api.ProviderName, ProviderSpec: runtime.RawExtension{Raw: raw}}
+}
+
+func machine(name, providerID string) *v1alpha1.Machine {
+	return &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "e2e"}, Spec: v1alpha1.MachineSpec{ProviderID: providerID}}
+}
+
+func driverOptions() driver.Options {
+	o := driver.DefaultOptions()
+	o.PollInterval, o.MaxPollInterval = 500*time.Millisecond, 2*time.Second
+	o.CreateTimeout, o.DeleteTimeout = 3*time.Minute, 2*time.Minute
+	return o
+}
+
+func portsNamed(ctx context.Context, name string) []ports.Port {
+	pages, err := ports.List(fx.network, ports.ListOpts{Name: name}).AllPages(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	list, err := ports.ExtractPorts(pages)
+	Expect(err).NotTo(HaveOccurred())
+	return list
+}
+
+var _ = Describe("the driver against a real OpenStack", func() {
+	It("creates, adopts, reports, lists and deletes a machine, leaving nothing behind", func(ctx SpecContext) {
+		d := driver.New(driverOptions())
+		mc := class(nil)
+		name := fmt.Sprintf("pco-e2e-%d", time.Now().Unix())
+
+		_, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		st, _ := status.FromError(err)
+		Expect(st.Code()).To(Equal(codes.NotFound))
+
+		created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) {
+			_, _ = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		})
+		Expect(created.ProviderID).To(HavePrefix("openstack:///" + fx.region + "/"))
+
+		again, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.ProviderID).To(Equal(created.ProviderID), "a second create adopts the server")
+
+		id := created.ProviderID[len("openstack:///"+fx.region+"/"):]
+		srv, err := servers.Get(ctx, fx.compute, id).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(srv.Status).To(Equal("ACTIVE"))
+		Expect(srv.Metadata).To(HaveKeyWithValue(clusterKey, "1"))
+		ps := portsNamed(ctx, name)
+		Expect(ps).To(HaveLen(1))
+		Expect(ps[0].DeviceID).To(Equal(id))
+		Expect(ps[0].Tags).To(ContainElements(clusterKey, roleKey))
+		Expect(ps[0].AllowedAddressPairs).To(ContainElement(HaveField("IPAddress", "100.96.0.0/11")))
+
+		got, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got.ProviderID).To(Equal(created.ProviderID))
+		list, err := d.ListMachines(ctx, &mcmdriver.ListMachinesRequest{MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(list.MachineList).To(HaveKeyWithValue(created.ProviderID, name))
+
+		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = servers.Get(ctx, fx.compute, id).Extract()
+		Expect(gophercloud.ResponseCodeIs(err, 404)).To(BeTrue(), "the server is gone when DeleteMachine returns")
+		Expect(portsNamed(ctx, name)).To(BeEmpty())
+		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred(), "deleting again succeeds")
+		_, err = d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		st, _ = status.FromError(err)
+		Expect(st.Code()).To(Equal(codes.NotFound))
+	})
+
+	It("boots a diskless flavor from a Cinder volume", func(ctx SpecContext) {
+		d := driver.New(driverOptions())
+		mc := class(func(s *api.MachineProviderConfigSpec) { s.FlavorName, s.RootDiskSize = "SCS-2V-4", 1 })
+		name := fmt.Sprintf("pco-e2e-bfv-%d", time.Now().Unix())
+		created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		id := created.ProviderID[len("openstack:///"+fx.region+"/"):]
+		srv, err := servers.Get(ctx, fx.compute, id).Extract()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(srv.AttachedVolumes).To(HaveLen(1))
+		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("reports an unknown flavor as InvalidArgument before touching Neutron", func(ctx SpecContext) {
+		d := driver.New(driverOptions())
+		mc := class(func(s *api.MachineProviderConfigSpec) { s.FlavorName = "no-such-flavor" })
+		_, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("pco-e2e-noflavor", ""), MachineClass: mc, Secret: fx.secret})
+		st, _ := status.FromError(err)
+		Expect(st.Code()).To(Equal(codes.InvalidArgument), "an unknown flavor is the user's error: %v", err)
+		Expect(portsNamed(ctx, "pco-e2e-noflavor")).To(BeEmpty())
+	})
+})
