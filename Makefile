@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build demo demo-check test unit lint fuzz measure sim envtest-assets clean
+.PHONY: all build demo demo-check e2e-openstack test unit lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -38,6 +38,10 @@ measure: ## Requests and Keystone tokens for 100 machine cycles against the simu
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
+
+e2e-openstack: ## Start (idempotently) a real OpenStack Zed on loopback and run the driver e2e specs against it
+	cd test/e2e/openstack && SKIP_VERIFY=1 ./setup.sh
+	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -v -timeout 30m ./test/e2e/openstack/ -ginkgo.v
 
 envtest-assets: ## Build (or reuse) kube-apiserver, etcd and kubectl; prints their folder last
 	@./hack/envtest-assets.sh

@@ -19,10 +19,9 @@ import (
 
 // Nova server states the driver acts on.
 const (
-	statusActive  = "ACTIVE"
-	statusBuild   = "BUILD"
-	statusFailed  = "ERROR"
-	statusDeleted = "DELETED"
+	statusActive = "ACTIVE"
+	statusBuild  = "BUILD"
+	statusFailed = "ERROR"
 )
 
 // CreateMachine makes (or finds again) the server of a Machine and waits until it is ACTIVE.

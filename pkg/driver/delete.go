@@ -78,7 +78,8 @@ func (d *Driver) deletePorts(ctx context.Context, s *scope, name string) error {
 	return errors.Join(errs...)
 }
 
-// waitForGone polls until the server no longer exists, so its quota is free when we return.
+// waitForGone polls until Nova answers 404 for the server, so its quota is free when we return.
+// Real Nova shows status DELETED for a moment before the record disappears; that is not gone yet.
 func (d *Driver) waitForGone(ctx context.Context, s *scope, serverID string) error {
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule()
@@ -92,8 +93,6 @@ func (d *Driver) waitForGone(ctx context.Context, s *scope, serverID string) err
 			return nil
 		case err != nil:
 			return err
-		case server.Status == statusDeleted:
-			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("server %s still exists (%s) %s after it was deleted", serverID, server.Status, d.opts.DeleteTimeout)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
@@ -29,6 +30,7 @@ import (
 
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+	pcoopenstack "github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 )
 
 const (
@@ -169,8 +171,8 @@ var _ = Describe("the driver against a real OpenStack", func() {
 
 		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred())
-		_, err = servers.Get(ctx, fx.compute, id).Extract()
-		Expect(gophercloud.ResponseCodeIs(err, 404)).To(BeTrue(), "the server is gone when DeleteMachine returns")
+		gone, err := servers.Get(ctx, fx.compute, id).Extract()
+		Expect(gophercloud.ResponseCodeIs(err, 404)).To(BeTrue(), "the server is gone when DeleteMachine returns, not %+v", gone)
 		Expect(portsNamed(ctx, name)).To(BeEmpty())
 		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred(), "deleting again succeeds")
@@ -200,5 +202,43 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		st, _ := status.FromError(err)
 		Expect(st.Code()).To(Equal(codes.InvalidArgument), "an unknown flavor is the user's error: %v", err)
 		Expect(portsNamed(ctx, "pco-e2e-noflavor")).To(BeEmpty())
+	})
+})
+
+var _ = Describe("request cost on a real OpenStack", func() {
+	It("counts the requests of MCM's machine cycle", func(ctx SpecContext) {
+		var mu sync.Mutex
+		counts := map[string]int{}
+		opts := driverOptions()
+		// Production polling (2s growing to 10s), so the count is what a real deployment pays.
+		opts.PollInterval, opts.MaxPollInterval = driver.DefaultOptions().PollInterval, driver.DefaultOptions().MaxPollInterval
+		opts.Sessions.Observer = func(ev pcoopenstack.RequestEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			counts[ev.Service]++
+			counts["total"]++
+		}
+		d := driver.New(opts)
+		mc := class(nil)
+		const cycles = 3
+		for i := range cycles {
+			name := fmt.Sprintf("pco-e2e-cost-%d-%d", time.Now().Unix(), i)
+			_, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+			Expect(err).To(HaveOccurred())
+			created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+			Expect(err).NotTo(HaveOccurred())
+			m := machine(name, created.ProviderID)
+			_, err = d.InitializeMachine(ctx, &mcmdriver.InitializeMachineRequest{Machine: m, MachineClass: mc, Secret: fx.secret})
+			Expect(err).NotTo(HaveOccurred())
+			_, err = d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: m, MachineClass: mc, Secret: fx.secret})
+			Expect(err).NotTo(HaveOccurred())
+			_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: m, MachineClass: mc, Secret: fx.secret})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack cycles=%d requests_total=%d requests_per_cycle=%.2f identity=%d compute=%d network=%d image=%d\n",
+			cycles, counts["total"], float64(counts["total"])/cycles, counts["identity"], counts["compute"], counts["network"], counts["image"])
+		AddReportEntry("request cost", counts)
 	})
 })

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Sim) cinderRoutes(mux *http.ServeMux) {
-	s.doc(mux, "volume", "/volume", []string{"/"}, func(c *call) { c.volumeVersions(http.StatusMultipleChoices) })
+	s.doc(mux, "volume", "/volume", []string{"", "/"}, func(c *call) { c.volumeVersions(http.StatusMultipleChoices) })
 	s.doc(mux, "volume", "/volume", []string{"/v3", "/v3/"}, func(c *call) { c.volumeVersions(http.StatusOK) })
 	r := func(method, path string, h func(*call)) { s.handle(mux, "volume", volumePrefix, method, path, h) }
 	r("POST", "/volumes", (*call).createVolume)

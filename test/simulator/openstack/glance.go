@@ -14,7 +14,7 @@ import (
 const glanceDefaultLimit = 25
 
 func (s *Sim) glanceRoutes(mux *http.ServeMux) {
-	s.doc(mux, "image", imagePrefix, []string{"/"}, func(c *call) { c.imageVersions(http.StatusMultipleChoices) })
+	s.doc(mux, "image", imagePrefix, []string{"", "/"}, func(c *call) { c.imageVersions(http.StatusMultipleChoices) })
 	s.doc(mux, "image", imagePrefix, []string{"/versions"}, func(c *call) { c.imageVersions(http.StatusOK) })
 	r := func(method, path string, h func(*call)) { s.handle(mux, "image", imagePrefix, method, path, h) }
 	r("GET", "/v2/images", (*call).listImages)

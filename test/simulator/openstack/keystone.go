@@ -53,7 +53,7 @@ type domainRef struct {
 const authFailed = "The request you have made requires authentication."
 
 func (s *Sim) keystoneRoutes(mux *http.ServeMux) {
-	s.doc(mux, "identity", identityPrefix, []string{"/"}, (*call).identityVersions)
+	s.doc(mux, "identity", identityPrefix, []string{"", "/"}, (*call).identityVersions)
 	s.doc(mux, "identity", identityPrefix, []string{"/v3", "/v3/"}, (*call).identityVersion)
 	r := func(method, path string, h func(*call)) *route {
 		return s.handle(mux, "identity", identityPrefix, method, path, h)

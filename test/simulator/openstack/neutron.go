@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Sim) neutronRoutes(mux *http.ServeMux) {
-	s.doc(mux, "network", networkPrefix, []string{"/"}, (*call).networkVersions)
+	s.doc(mux, "network", networkPrefix, []string{"", "/"}, (*call).networkVersions)
 	r := func(method, path string, h func(*call)) { s.handle(mux, "network", networkPrefix, method, path, h) }
 	r("GET", "/v2.0/extensions", (*call).networkExtensions)
 	r("GET", "/v2.0/networks", (*call).listNetworks)

@@ -22,7 +22,7 @@ import (
 )
 
 func (s *Sim) novaRoutes(mux *http.ServeMux) {
-	s.doc(mux, "compute", "/compute", []string{"/"}, (*call).computeVersions)
+	s.doc(mux, "compute", "/compute", []string{"", "/"}, (*call).computeVersions)
 	s.doc(mux, "compute", "/compute", []string{"/v2.1", "/v2.1/"}, (*call).computeVersion)
 	r := func(method, path string, h func(*call)) { s.handle(mux, "compute", computePrefix, method, path, h) }
 	r("POST", "/servers", (*call).createServer)
