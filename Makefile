@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build demo demo-check e2e-openstack test unit lint fuzz measure sim envtest-assets clean
+.PHONY: all build bench demo demo-check e2e-openstack test unit lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -35,6 +35,9 @@ fuzz: ## Fuzz every parser of user input for FUZZTIME each
 
 measure: ## Requests and Keystone tokens for 100 machine cycles against the simulator
 	PCO_MEASURE_CYCLES=100 $(GO) test -v -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^ +[0-9]+ |^MEASURE' 
+
+bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 2 minutes)
+	cd test/bench && $(GO) run . --cycles $${CYCLES:-5}
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
