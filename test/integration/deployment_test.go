@@ -6,7 +6,6 @@ import (
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 var _ = Describe("a MachineDeployment driven by the real MCM controllers", Ordered, func() {
@@ -25,10 +24,9 @@ var _ = Describe("a MachineDeployment driven by the real MCM controllers", Order
 
 	It("scales to 5 and to 1, deleting servers and ports", func(ctx SpecContext) {
 		scale := func(n int32) {
-			md := &mcmv1alpha1.MachineDeployment{}
-			Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Namespace: stack.Opts.Namespace, Name: "pco-workers"}, md)).To(Succeed())
-			md.Spec.Replicas = n
-			Expect(stack.CP.Client.Update(ctx, md)).To(Succeed())
+			Expect(stack.UpdateMachineDeployment(ctx, "pco-workers", func(md *mcmv1alpha1.MachineDeployment) {
+				md.Spec.Replicas = n
+			})).To(Succeed())
 		}
 		scale(5)
 		Eventually(func(g Gomega) {

@@ -37,12 +37,6 @@ func lifecycleSpecs() {
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Namespace: stack.Opts.Namespace, Name: "pco-scs-2v-4"}, class)).To(Succeed())
 	})
 
-	machineDeployment := func(ctx SpecContext) *mcmv1alpha1.MachineDeployment {
-		md := &mcmv1alpha1.MachineDeployment{}
-		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Namespace: stack.Opts.Namespace, Name: "pco-workers"}, md)).To(Succeed())
-		return md
-	}
-
 	It("rolls the machines over to a new MachineClass", func(ctx SpecContext) {
 		next := &mcmv1alpha1.MachineClass{
 			ObjectMeta:           metav1.ObjectMeta{Name: "pco-scs-4v-8", Namespace: stack.Opts.Namespace},
@@ -56,9 +50,9 @@ func lifecycleSpecs() {
 		Expect(framework.SetProviderSpec(next, config)).To(Succeed())
 		Expect(stack.CP.Client.Create(ctx, next)).To(Succeed())
 
-		md := machineDeployment(ctx)
-		md.Spec.Template.Spec.Class.Name = next.Name
-		Expect(stack.CP.Client.Update(ctx, md)).To(Succeed())
+		Expect(stack.UpdateMachineDeployment(ctx, "pco-workers", func(md *mcmv1alpha1.MachineDeployment) {
+			md.Spec.Template.Spec.Class.Name = next.Name
+		})).To(Succeed())
 		Eventually(func(g Gomega) {
 			healthy()
 			servers := stack.Sim.Servers()

@@ -10,6 +10,7 @@ import (
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -126,4 +127,17 @@ func (s *Stack) ActiveServers() int {
 		}
 	}
 	return n
+}
+
+// UpdateMachineDeployment changes a MachineDeployment, re-reading and retrying when MCM wrote it
+// in between (its controllers update MachineDeployments all the time).
+func (s *Stack) UpdateMachineDeployment(ctx context.Context, name string, change func(*mcmv1alpha1.MachineDeployment)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		md := &mcmv1alpha1.MachineDeployment{}
+		if err := s.CP.Client.Get(ctx, client.ObjectKey{Namespace: s.Opts.Namespace, Name: name}, md); err != nil {
+			return err
+		}
+		change(md)
+		return s.CP.Client.Update(ctx, md)
+	})
 }
