@@ -238,3 +238,14 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(portsNamed(f.sim, "worker-n")[0].NetworkID).To(Equal(f.sim.Seed().NetworkID))
 	})
 })
+
+var _ = Describe("deleting against Nova's transient DELETED status", func() {
+	It("returns only once Nova answers 404, as on a real Nova", func() {
+		// A long delete window makes the DELETED phase (its last quarter) last 300ms.
+		f := newFixture(func(o *ossim.Options) { o.DeleteTime = 1200 * time.Millisecond }, nil, fastOptions())
+		created, err := f.create("transient")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.delete(withProviderID("transient", created.ProviderID))).To(Succeed())
+		Expect(serversNamed(f.sim, "transient")).To(BeEmpty(), "no record, not even a DELETED one, when DeleteMachine returns")
+	})
+})

@@ -131,7 +131,7 @@ type attachedVolume struct {
 
 // vmState is Nova's vm_state for the server's status.
 func (srv *server) vmState() string {
-	return map[string]string{"BUILD": "building", "ACTIVE": "active", "ERROR": "error"}[srv.status]
+	return map[string]string{"BUILD": "building", "ACTIVE": "active", "ERROR": "error", "DELETED": "deleted"}[srv.status]
 }
 
 type network struct {
@@ -268,9 +268,14 @@ func (s *Sim) tick() {
 	for id, srv := range st.servers {
 		switch {
 		case !srv.deletedAt.IsZero():
-			if now.Sub(srv.deletedAt) >= s.opts.DeleteTime {
+			switch age := now.Sub(srv.deletedAt); {
+			case age >= s.opts.DeleteTime:
 				s.removeServer(srv)
 				delete(st.servers, id)
+			case age >= s.opts.DeleteTime*3/4 && srv.status != "DELETED":
+				// Real Nova (seen on Zed) shows the instance as DELETED, vm_state deleted and no
+				// task, for a moment after the host destroyed it and before GET answers 404.
+				srv.status, srv.taskState, srv.updated = "DELETED", "", now
 			}
 		case srv.status == "BUILD" && !srv.stuck && !now.Before(srv.buildDone):
 			srv.updated = srv.buildDone
