@@ -28,28 +28,32 @@ func notFound(kind, name string) error {
 	return fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
 }
 
-// StatusCode returns the HTTP status of an OpenStack error, or 0.
-func StatusCode(err error) int {
+// unexpectedResponse returns the OpenStack error response inside err; gophercloud returns it by
+// value, but wrappers may hold a pointer.
+func unexpectedResponse(err error) (*gophercloud.ErrUnexpectedResponseCode, bool) {
 	var code gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &code) {
-		return code.Actual
+		return &code, true
 	}
 	var codePtr *gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &codePtr) {
-		return codePtr.Actual
+		return codePtr, true
+	}
+	return nil, false
+}
+
+// StatusCode returns the HTTP status of an OpenStack error, or 0.
+func StatusCode(err error) int {
+	if resp, ok := unexpectedResponse(err); ok {
+		return resp.Actual
 	}
 	return 0
 }
 
 // responseBody returns the body of an OpenStack error response, or "".
 func responseBody(err error) string {
-	var code gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &code) {
-		return string(code.Body)
-	}
-	var codePtr *gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &codePtr) {
-		return string(codePtr.Body)
+	if resp, ok := unexpectedResponse(err); ok {
+		return string(resp.Body)
 	}
 	return ""
 }

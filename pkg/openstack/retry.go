@@ -71,13 +71,8 @@ func idempotent(method string) bool {
 
 // transient tells whether err may go away on its own.
 func transient(err error) bool {
-	var code gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &code) {
-		return code.Actual >= 500 && code.Actual != http.StatusNotImplemented
-	}
-	var codePtr *gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &codePtr) {
-		return codePtr.Actual >= 500 && codePtr.Actual != http.StatusNotImplemented
+	if code := StatusCode(err); code != 0 {
+		return code >= 500 && code != http.StatusNotImplemented
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
