@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
 	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
 )
 
@@ -133,11 +132,9 @@ var _ = Describe("failures against the simulator", func() {
 	})
 
 	It("re-authenticates once when the token expired", func() {
-		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 300 * time.Millisecond }, nil, func() driverOptions {
-			o := fastOptions()
-			o.Sessions.RefreshBefore = 0
-			return o
-		}())
+		opts := fastOptions()
+		opts.Sessions.RefreshBefore = 0
+		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 300 * time.Millisecond }, nil, opts)
 		_, err := f.create("reauth-1")
 		Expect(err).NotTo(HaveOccurred())
 		time.Sleep(400 * time.Millisecond)
@@ -147,11 +144,9 @@ var _ = Describe("failures against the simulator", func() {
 	})
 
 	It("renews a token shortly before it expires instead of waiting for a 401", func() {
-		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 2 * time.Second }, nil, func() driverOptions {
-			o := fastOptions()
-			o.Sessions.RefreshBefore = 1900 * time.Millisecond
-			return o
-		}())
+		opts := fastOptions()
+		opts.Sessions.RefreshBefore = 1900 * time.Millisecond
+		f = newFixture(func(o *ossim.Options) { o.TokenTTL = 2 * time.Second }, nil, opts)
 		_, err := f.create("renew-1")
 		Expect(err).NotTo(HaveOccurred())
 		time.Sleep(200 * time.Millisecond)
@@ -192,8 +187,6 @@ var _ = Describe("failures against the simulator", func() {
 		Expect(f.sim.Counts().Get("compute GET /servers/detail")).To(BeNumerically("<=", 4))
 	})
 })
-
-type driverOptions = driver.Options
 
 // pvSpecs are PersistentVolume specs of every kind GetVolumeIDs must handle.
 func pvSpecs() []*corev1.PersistentVolumeSpec {

@@ -43,7 +43,8 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		return err
 	}
 	fmt.Println("Building kube-apiserver/etcd (cached after the first run), machine-controller-manager and machine-controller ...")
-	if _, err := framework.EnvtestAssets(); err != nil {
+	assets, err := framework.EnvtestAssets()
+	if err != nil {
 		return err
 	}
 	fmt.Println("Starting the OpenStack simulator, kube-apiserver + etcd, MCM, machine-controller and the node simulator ...")
@@ -112,7 +113,6 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		fmt.Printf("DEMO machines_running=%d servers_active=%d\n", running, stack.ActiveServers())
 		return nil
 	}
-	assets, _ := framework.EnvtestAssets()
 	fmt.Printf(`
 Look around (in another terminal):
   %s/kubectl --kubeconfig %s -n %s get machinedeployments,machinesets,machines,machineclasses
