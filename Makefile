@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build bench demo demo-check e2e-openstack test unit lint fuzz measure sim envtest-assets clean
+.PHONY: all build bench demo demo-check e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -21,9 +21,23 @@ test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then
 	FUZZTIME=3s ./hack/fuzz.sh
 	$(MAKE) demo-check
 	$(MAKE) unit
+	$(MAKE) integration-mcm
 
 unit: ## Unit, simulator and integration tests (real kube-apiserver + MCM; builds and caches them)
 	$(GO) test -count=1 -race -timeout 30m ./...
+
+integration-mcm: ## MCM's own provider integration-test framework against our controller (runs alone: it kills every machine-controller)
+	PCO_MCM_FRAMEWORK=1 $(GO) test -count=1 -v -timeout 30m ./test/integration/controller/
+
+# start runs our machine-controller against a cluster; MCM's integration-test framework calls it
+# (make start CONTROL_KUBECONFIG=.. TARGET_KUBECONFIG=.. CONTROL_NAMESPACE=.. LEADER_ELECT=..).
+MACHINE_CONTROLLER ?= $(BIN)/machine-controller
+CONTROL_NAMESPACE ?= default
+LEADER_ELECT ?= true
+START_ARGS ?=
+start: ## Run the machine-controller against CONTROL_KUBECONFIG and TARGET_KUBECONFIG
+	@if [[ "$(MACHINE_CONTROLLER)" == "$(BIN)/machine-controller" ]]; then $(GO) build -o $(BIN)/ ./cmd/machine-controller; fi
+	exec $(MACHINE_CONTROLLER) --control-kubeconfig=$(CONTROL_KUBECONFIG) --target-kubeconfig=$(TARGET_KUBECONFIG) --namespace=$(CONTROL_NAMESPACE) --leader-elect=$(LEADER_ELECT) $(START_ARGS)
 
 lint: ## gofmt and go vet must be clean
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
