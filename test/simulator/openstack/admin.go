@@ -25,6 +25,7 @@ func (s *Sim) register(mux *http.ServeMux) {
 	s.neutronRoutes(mux)
 	s.glanceRoutes(mux)
 	s.cinderRoutes(mux)
+	s.resellerRoutes(mux)
 
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f Fault

@@ -13,6 +13,7 @@
 //	/network                     Neutron       catalog type network (clients append v2.0/)
 //	/image                       Glance        catalog type image (clients append v2/)
 //	/volume/v3/{project_id}      Cinder        catalog types volumev3 and block-storage
+//	/reseller/api/v1/...         pluscloud open's Reseller API (not in the catalog; see reseller.go)
 //	/_sim/...                    the simulator's admin API (see register in admin.go)
 //
 // Each service root serves its version document(s), as the real ones do; gophercloud fetches

@@ -66,6 +66,7 @@ func (s *Sim) keystoneRoutes(mux *http.ServeMux) {
 	r("GET", "/v3/auth/projects", (*call).authProjects)
 	r("GET", "/v3/users/{id}", (*call).getUser)
 	r("GET", "/v3/projects/{id}", (*call).getProject)
+	s.appCredRoutes(r)
 	s.unrouted(mux, "identity", identityPrefix+"/v3/")
 }
 
@@ -114,7 +115,7 @@ func (c *call) issueToken() {
 				return
 			}
 			who = c.s.findUser(id.Password.User)
-			if who == nil || who.password != id.Password.User.Password {
+			if who == nil || who.disabled || who.password != id.Password.User.Password {
 				c.keystoneError(http.StatusUnauthorized, authFailed)
 				return
 			}
@@ -142,11 +143,15 @@ func (c *call) issueToken() {
 					}
 				}
 			}
-			if ac == nil || ac.secret != ref.Secret {
+			if ac == nil || ac.secret != ref.Secret || (!ac.expires.IsZero() && !time.Now().Before(ac.expires)) {
 				c.keystoneError(http.StatusUnauthorized, authFailed)
 				return
 			}
 			who = st.users[ac.userID]
+			if who == nil || who.disabled {
+				c.keystoneError(http.StatusUnauthorized, authFailed)
+				return
+			}
 		default:
 			c.keystoneError(http.StatusUnauthorized, "Attempted to authenticate with an unsupported method.")
 			return
@@ -181,12 +186,21 @@ func (c *call) scope(req *keystoneAuth, u *user, ac *appCred) (string, bool) {
 			c.keystoneError(http.StatusUnauthorized, "Application credentials cannot request a scope.")
 			return "", false
 		}
+		if p := c.st.projects[ac.projectID]; p == nil || p.disabled || !u.memberOf(p.id) {
+			// Keystone checks that the user still has the credential's roles on its project.
+			c.keystoneError(http.StatusUnauthorized, authFailed)
+			return "", false
+		}
 		return ac.projectID, true
 	}
 	switch {
 	case sc == nil:
-		// Keystone scopes to the user's default project when no scope is asked for.
-		return u.projectID, true
+		// Keystone scopes to the user's default project when no scope is asked for and the
+		// user has a role there; otherwise the token is unscoped.
+		if p := c.st.projects[u.projectID]; p != nil && !p.disabled && u.memberOf(p.id) {
+			return p.id, true
+		}
+		return "", true
 	case sc.Project != nil:
 		if sc.Project.ID == "" && sc.Project.Domain == nil {
 			c.keystoneError(http.StatusBadRequest, "Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
@@ -201,8 +215,12 @@ func (c *call) scope(req *keystoneAuth, u *user, ac *appCred) (string, bool) {
 			c.keystoneError(http.StatusUnauthorized, "Could not find project: "+name+".")
 			return "", false
 		}
-		if p.id != u.projectID {
+		if !u.memberOf(p.id) {
 			c.keystoneError(http.StatusUnauthorized, "User "+u.id+" has no access to project "+p.id)
+			return "", false
+		}
+		if p.disabled {
+			c.keystoneError(http.StatusUnauthorized, "Project "+p.id+" is disabled.")
 			return "", false
 		}
 		return p.id, true
@@ -260,8 +278,19 @@ func (c *call) authCatalog() {
 }
 
 func (c *call) authProjects() {
-	p := c.st.projects[c.st.users[c.token.userID].projectID]
-	c.json(http.StatusOK, map[string]any{"projects": []any{c.s.projectJSON(p)},
+	u := c.st.users[c.token.userID]
+	var ps []*project
+	for _, p := range c.st.projects {
+		if u.memberOf(p.id) {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *project) int { return a.seq - b.seq })
+	out := []any{}
+	for _, p := range ps {
+		out = append(out, c.s.projectJSON(p))
+	}
+	c.json(http.StatusOK, map[string]any{"projects": out,
 		"links": map[string]any{"self": c.s.url + identityPrefix + "/v3/auth/projects", "next": nil, "previous": nil}})
 }
 
@@ -272,7 +301,7 @@ func (c *call) getUser() {
 		return
 	}
 	c.json(http.StatusOK, map[string]any{"user": map[string]any{"id": u.id, "name": u.name, "domain_id": u.domainID,
-		"enabled": true, "default_project_id": u.projectID, "password_expires_at": nil,
+		"enabled": !u.disabled, "default_project_id": nilIfEmpty(u.projectID), "password_expires_at": nil, "description": u.description,
 		"links": map[string]any{"self": c.s.url + identityPrefix + "/v3/users/" + u.id}}})
 }
 
@@ -286,8 +315,8 @@ func (c *call) getProject() {
 }
 
 func (s *Sim) projectJSON(p *project) map[string]any {
-	return map[string]any{"id": p.id, "name": p.name, "domain_id": p.domainID, "enabled": true, "is_domain": false,
-		"parent_id": p.domainID, "description": "", "tags": []string{}, "options": map[string]any{},
+	return map[string]any{"id": p.id, "name": p.name, "domain_id": p.domainID, "enabled": !p.disabled, "is_domain": false,
+		"parent_id": p.domainID, "description": p.description, "tags": []string{}, "options": map[string]any{},
 		"links": map[string]any{"self": s.url + identityPrefix + "/v3/projects/" + p.id}}
 }
 
@@ -333,14 +362,14 @@ func (s *Sim) tokenBody(t *token, withCatalog bool) map[string]any {
 	if p := s.st.projects[t.projectID]; p != nil {
 		pd := s.st.domains[p.domainID]
 		body["project"] = map[string]any{"id": p.id, "name": p.name, "domain": map[string]any{"id": pd.id, "name": pd.name}}
-		body["roles"] = []map[string]any{{"id": stableID("role member"), "name": "member"}, {"id": stableID("role reader"), "name": "reader"}}
+		body["roles"] = rolesJSON([]string{"member", "reader"})
 		body["is_domain"] = false
 		if withCatalog {
 			body["catalog"] = s.catalog(p.id)
 		}
 	}
 	if t.appCred != nil {
-		body["application_credential"] = map[string]any{"id": t.appCred.id, "name": t.appCred.name, "restricted": true}
+		body["application_credential"] = map[string]any{"id": t.appCred.id, "name": t.appCred.name, "restricted": !t.appCred.unrestricted}
 	}
 	return body
 }

@@ -508,11 +508,22 @@ func (c *call) requestedNetworks(raw json.RawMessage) ([]nicRequest, bool) {
 		return nil, true
 	}
 	if word == "auto" {
-		var usable []*network
+		// Real Nova counts the project's and the shared networks together (two of them: 409).
+		// The simulator looks at the shared ones only when the project has none of its own, so
+		// the seeded projects keep booting on their network and Reseller API projects boot on
+		// the seeded shared one.
+		var usable, shared []*network
 		for _, n := range st.networks {
-			if !n.external && (n.projectID == c.token.projectID || n.shared) {
+			switch {
+			case n.external:
+			case n.projectID == c.token.projectID:
 				usable = append(usable, n)
+			case n.shared:
+				shared = append(shared, n)
 			}
+		}
+		if len(usable) == 0 {
+			usable = shared
 		}
 		switch {
 		case len(usable) > 1:

@@ -35,6 +35,8 @@ func (c *call) fail(code int, msg string) {
 		c.neutronError(code, neutronType(code), msg)
 	case "image":
 		c.glanceError(code, msg)
+	case "reseller":
+		c.resellerError(code, msg)
 	default:
 		c.novaError(code, msg)
 	}

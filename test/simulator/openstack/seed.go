@@ -8,7 +8,7 @@ import (
 
 // Seed names what a simulator starts with: a pluscloud open-like project with SCS flavors, a
 // tenant network, security groups, a keypair and public images, plus a second project and user
-// for isolation tests.
+// for isolation tests, a shared network, and a reseller account with its (empty) domain.
 type Seed struct {
 	DomainName, DomainID   string // "Default", "default"
 	ProjectName, ProjectID string
@@ -45,6 +45,17 @@ type Seed struct {
 	OtherUsername, OtherUserID       string
 	OtherPassword                    string
 	OtherNetworkID                   string
+
+	// A network every project may put ports and servers on (Neutron "shared"), with one subnet:
+	// projects made through the Reseller API have no network of their own.
+	SharedNetworkName, SharedNetworkID string // "pco-shared"
+	SharedSubnetID, SharedSubnetCIDR   string
+
+	// The reseller account of the Reseller API (ResellerEndpoint): its login, which is no
+	// Keystone user, and the Keystone domain that holds every project and user made through it.
+	// Project names there are "<ResellerDomain>-<name as given>".
+	ResellerUsername, ResellerPassword string
+	ResellerDomain, ResellerDomainID   string // "d1ab2c" (no '-'), 32 hex digits
 }
 
 // Seed returns what the simulator was seeded with.
@@ -111,8 +122,9 @@ func (s *Sim) seed() {
 		sub *subnet
 	}
 	mkTenant := func(name, userName, password, cidr string) tenant {
-		p := &project{id: newID(), name: name, domainID: d.id}
-		u := &user{id: newID(), name: userName, domainID: d.id, password: password, projectID: p.id}
+		p := &project{seq: st.nextSeq(), id: newID(), name: name, domainID: d.id}
+		u := &user{seq: st.nextSeq(), id: newID(), name: userName, domainID: d.id, password: password, projectID: p.id,
+			roles: map[string]bool{p.id: true}}
 		st.projects[p.id], st.users[u.id] = p, u
 		// Neutron gives every project a "default" security group.
 		sg := s.newSecGroup(p.id, "default", "Default security group")
@@ -149,6 +161,11 @@ func (s *Sim) seed() {
 
 	ext := &network{seq: st.nextSeq(), id: newID(), name: "ext01", projectID: owner, external: true, adminUp: true, created: now, updated: now, revision: 1}
 	st.networks[ext.id] = ext
+	shared := &network{seq: st.nextSeq(), id: newID(), name: "pco-shared", projectID: owner, shared: true, adminUp: true, created: now, updated: now, revision: 1}
+	st.networks[shared.id] = shared
+	sharedSub := s.newSubnet(owner, shared.id, "pco-shared-subnet", netip.MustParsePrefix("10.252.0.0/16"), netip.Addr{})
+	rd := &domain{id: newHexID(), name: "d1ab2c"}
+	st.domains[rd.id] = rd
 	nodes := s.newSecGroup(main.p.id, "pco-nodes", "worker nodes")
 	kp := &keypair{id: 1, name: "pco-demo", userID: main.u.id, keyType: "ssh", created: now,
 		publicKey: ed25519PublicKey([]byte("pco-sim-demo-keypair-seed-000000"), "pco-demo")}
@@ -170,5 +187,7 @@ func (s *Sim) seed() {
 		Flavors: flavorIDs, VolumeTypes: []string{"__DEFAULT__", "ssd"},
 		OtherProjectName: other.p.name, OtherProjectID: other.p.id, OtherUsername: other.u.name, OtherUserID: other.u.id,
 		OtherPassword: other.u.password, OtherNetworkID: other.net.id,
+		SharedNetworkName: shared.name, SharedNetworkID: shared.id, SharedSubnetID: sharedSub.id, SharedSubnetCIDR: sharedSub.cidr.String(),
+		ResellerUsername: "pco-reseller", ResellerPassword: "pco-reseller-password-0", ResellerDomain: rd.name, ResellerDomainID: rd.id,
 	}
 }

@@ -23,6 +23,9 @@ type Options struct {
 	TokenTTL   time.Duration // Keystone token lifetime, default 1h
 	MaxLimit   int           // largest page of Nova, Neutron, Glance and Cinder lists (nova's max_limit), default 1000
 
+	// ResellerTokenTTL is the lifetime of the Reseller API's bearer tokens, default 30m.
+	ResellerTokenTTL time.Duration
+
 	// Log, when set, gets one line per API request: counter key, path, status and duration.
 	// Never headers or bodies, so never tokens or passwords.
 	Log io.Writer
@@ -50,6 +53,9 @@ func (o *Options) defaults() {
 	if o.MaxLimit == 0 {
 		o.MaxLimit = 1000
 	}
+	if o.ResellerTokenTTL == 0 {
+		o.ResellerTokenTTL = 30 * time.Minute
+	}
 }
 
 // The services' API prefixes, as devstack lays them out behind one web server. The service roots
@@ -60,6 +66,7 @@ const (
 	networkPrefix  = "/network"
 	imagePrefix    = "/image"
 	volumePrefix   = "/volume/v3/{project_id}"
+	resellerPrefix = "/reseller" // pluscloud open's Reseller API, not in the catalog
 )
 
 // Sim is a running simulator. All its state sits behind one mutex: requests are served one at
@@ -109,6 +116,10 @@ func (s *Sim) URL() string { return s.url }
 // AuthURL is Keystone's v3 URL, as a clouds.yaml names it.
 func (s *Sim) AuthURL() string { return s.url + identityPrefix + "/v3" }
 
+// ResellerEndpoint is the Reseller API's base URL, as a pco-reseller-operator Region names it;
+// its routes hang under /api/v1.
+func (s *Sim) ResellerEndpoint() string { return s.url + resellerPrefix }
+
 // route is one API operation: the counter key is "<service> <METHOD> <template>".
 type route struct {
 	service, method, template string
@@ -123,7 +134,7 @@ func (rt *route) key() string { return rt.service + " " + rt.method + " " + rt.t
 // handle registers an API operation.
 func (s *Sim) handle(mux *http.ServeMux, service, prefix, method, template string, h func(*call)) *route {
 	rt := &route{service: service, method: method, template: template, prefix: prefix, h: h,
-		path: regexp.MustCompile("^" + regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(regexp.QuoteMeta(prefix+template), `[^/]+`) + "/?$")}
+		path: regexp.MustCompile("^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(prefix+template), `[^/]+`) + "/?$")}
 	s.routes = append(s.routes, rt)
 	pattern := method + " " + prefix + template
 	if strings.HasSuffix(pattern, "/") {
@@ -216,7 +227,15 @@ func (s *Sim) run(c *call, rt *route) {
 	defer s.mu.Unlock()
 	s.tick()
 	c.st = s.st
-	if !rt.public {
+	switch {
+	case rt.public:
+	case c.service == "reseller":
+		// The Reseller API has its own OAuth2 bearer tokens.
+		if !c.resellerAuthenticated() {
+			c.resellerError(http.StatusUnauthorized, "Could not validate credentials")
+			return
+		}
+	default:
 		// keystonemiddleware sits in front of every service: no valid token, no service.
 		tok := s.st.tokens[c.r.Header.Get("X-Auth-Token")]
 		if tok == nil || !time.Now().Before(tok.expires) {

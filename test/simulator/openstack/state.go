@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,12 @@ type state struct {
 
 	quotas map[string]Quota
 	seq    int // creation order, for stable sorting
+
+	// The Reseller API's own state: its bearer tokens (value -> expiry) and the quota it was
+	// given per project, section -> field -> value (the fields Nova, Neutron and Cinder enforce
+	// live in quotas as well).
+	resellerTokens map[string]time.Time
+	resellerQuota  map[string]map[string]map[string]int64
 }
 
 func newState() *state {
@@ -43,18 +50,42 @@ func newState() *state {
 		images: map[string]*image{}, keypairs: map[string]*keypair{}, servers: map[string]*server{},
 		serverGroups: map[string]*serverGroup{}, networks: map[string]*network{}, subnets: map[string]*subnet{},
 		ports: map[string]*port{}, secGroups: map[string]*secGroup{}, volumes: map[string]*volume{},
-		quotas: map[string]Quota{},
+		quotas: map[string]Quota{}, resellerTokens: map[string]time.Time{},
+		resellerQuota: map[string]map[string]map[string]int64{},
 	}
 }
 
 type domain struct{ id, name string }
 
-type project struct{ id, name, domainID string }
+type project struct {
+	seq                 int
+	id, name, domainID  string
+	description         string
+	disabled            bool
+	networkPreconfigure bool // as the Reseller API was told; the simulator does nothing with it
+}
 
-// user has a role on exactly one project, its default project.
-type user struct{ id, name, domainID, password, projectID string }
+// user has the member role on the projects in roles. projectID is its default project, which
+// Keystone scopes to when no scope is asked for (and the user has a role there); it grants no
+// role by itself.
+type user struct {
+	seq                          int
+	id, name, domainID, password string
+	projectID                    string
+	description                  string
+	disabled                     bool
+	roles                        map[string]bool // project IDs
+}
 
-type appCred struct{ id, name, secret, userID, projectID string }
+func (u *user) memberOf(projectID string) bool { return projectID != "" && u.roles[projectID] }
+
+type appCred struct {
+	id, name, secret, userID, projectID string
+	description                         string
+	unrestricted                        bool
+	expires                             time.Time // zero: never
+	roles                               []string  // role names, those of the token it was made with
+}
 
 type token struct {
 	id                string
@@ -229,6 +260,9 @@ func newID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
+// newHexID is a Keystone ID: a version 4 UUID as 32 hex digits.
+func newHexID() string { return strings.ReplaceAll(newID(), "-", "") }
+
 // newToken looks like a Fernet token (which is what Keystone issues): opaque, URL-safe.
 func newToken() string {
 	b := make([]byte, 90)
@@ -302,6 +336,11 @@ func (s *Sim) tick() {
 	for id, t := range st.tokens {
 		if now.After(t.expires.Add(time.Hour)) {
 			delete(st.tokens, id)
+		}
+	}
+	for id, exp := range st.resellerTokens {
+		if now.After(exp.Add(time.Hour)) {
+			delete(st.resellerTokens, id)
 		}
 	}
 }
