@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 )
 
 // ControlPlane is a real kube-apiserver with etcd, with MCM's CRDs installed.
@@ -24,8 +26,8 @@ type ControlPlane struct {
 	Scheme         *runtime.Scheme
 }
 
-// StartControlPlane starts kube-apiserver and etcd and installs MCM's CRDs plus the CRDs in
-// extraCRDDirs. The admin kubeconfig is written into dir.
+// StartControlPlane starts kube-apiserver and etcd and installs MCM's CRDs, this project's
+// (kubernetes/crds) and the CRDs in extraCRDDirs. The admin kubeconfig is written into dir.
 func StartControlPlane(dir string, extraCRDDirs ...string) (*ControlPlane, error) {
 	assets, err := EnvtestAssets()
 	if err != nil {
@@ -37,7 +39,7 @@ func StartControlPlane(dir string, extraCRDDirs ...string) (*ControlPlane, error
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     append([]string{filepath.Join(mcmDir, "kubernetes", "crds")}, extraCRDDirs...),
+		CRDDirectoryPaths:     append([]string{filepath.Join(mcmDir, "kubernetes", "crds"), filepath.Join(RepoRoot(), "kubernetes", "crds")}, extraCRDDirs...),
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()
@@ -70,6 +72,9 @@ func (cp *ControlPlane) init(dir string) error {
 		return err
 	}
 	if err := mcmv1alpha1.AddToScheme(cp.Scheme); err != nil {
+		return err
+	}
+	if err := pcov1.AddToScheme(cp.Scheme); err != nil {
 		return err
 	}
 	if cp.Client, err = client.New(cp.Config, client.Options{Scheme: cp.Scheme}); err != nil {

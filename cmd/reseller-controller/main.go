@@ -1,0 +1,36 @@
+// Command reseller-controller reconciles Region, Project, User and UserProjectBinding
+// (pco.plusserver.com/v1alpha1) against the pluscloud open Reseller API; each binding yields a
+// credentials Secret a MachineClass can use.
+package main
+
+import (
+	"flag"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
+)
+
+func main() {
+	var opts controllers.ManagerOptions
+	opts.AddFlags(flag.CommandLine)
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("reseller-controller")
+
+	ctx := ctrl.SetupSignalHandler()
+	mgr, id, err := controllers.NewManager(ctx, ctrl.GetConfigOrDie(), opts)
+	if err != nil {
+		log.Error(err, "Setting up")
+		os.Exit(1)
+	}
+	log.Info("Starting", "controllerID", id, "namespace", opts.Namespace)
+	if err := mgr.Start(ctx); err != nil {
+		log.Error(err, "Stopped")
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates the deepcopy functions and CRDs of pkg/apis/pco with controller-gen (built once
+# from the module proxy into the cache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=v0.23.0
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco/controller-gen-$version"
+if [[ ! -x "$cache/controller-gen" ]]; then
+	GOBIN="$cache" GOFLAGS=-mod=mod go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$version"
+fi
+"$cache/controller-gen" object paths=./pkg/apis/pco/...
+"$cache/controller-gen" crd paths=./pkg/apis/pco/... output:crd:artifacts:config=kubernetes/crds
+cp kubernetes/crds/*.yaml charts/mcm-provider-pco/crds/

@@ -1,0 +1,123 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
+)
+
+// RegionReconciler checks that a Region's account can log in and learns its domain; it keeps a
+// Region while Projects use it.
+type RegionReconciler struct {
+	client.Client
+	conns    *connections
+	recorder events.EventRecorder
+}
+
+func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var region pcov1.Region
+	if err := r.Get(ctx, req.NamespacedName, &region); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !region.DeletionTimestamp.IsZero() {
+		return r.delete(ctx, &region)
+	}
+	if _, err := addFinalizer(ctx, r.Client, &region, pcov1.Finalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := region.Status.DeepCopy()
+	o := r.check(ctx, &region)
+	region.Status.ObservedGeneration = region.Generation
+	res, err := o.apply(&region.Status.Conditions, pcov1.RegionReady, region.Generation)
+	if o.ready && res.RequeueAfter == 0 {
+		// The account can be disabled or its password changed at any time.
+		res.RequeueAfter = regionRecheck
+	}
+	return res, r.writeStatus(ctx, &region, before, o, err)
+}
+
+func (r *RegionReconciler) check(ctx context.Context, region *pcov1.Region) outcome {
+	c, err := r.conns.forRegion(ctx, region)
+	var cfg *configError
+	switch {
+	case errors.As(err, &cfg):
+		return waiting(cfg.reason, cfg.msg)
+	case err != nil:
+		return failed(pcov1.ReasonRegionIsUnready, err)
+	}
+	region.Status.Domain = c.domain
+	return ready(pcov1.ReasonRegionIsReady, fmt.Sprintf("logged in to %s as reseller domain %s", c.client.Endpoint(), c.domain))
+}
+
+func (r *RegionReconciler) writeStatus(ctx context.Context, region *pcov1.Region, before *pcov1.RegionStatus, o outcome, reconcileErr error) error {
+	if !o.ready && !conditionUnchanged(before.Conditions, region.Status.Conditions, pcov1.RegionReady) {
+		r.recorder.Eventf(region, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
+	}
+	if err := r.Status().Update(ctx, region); err != nil {
+		return errors.Join(reconcileErr, err)
+	}
+	return reconcileErr
+}
+
+func (r *RegionReconciler) delete(ctx context.Context, region *pcov1.Region) (ctrl.Result, error) {
+	var projects pcov1.ProjectList
+	if err := r.List(ctx, &projects); err != nil {
+		return ctrl.Result{}, err
+	}
+	var users []string
+	for _, p := range projects.Items {
+		if p.Spec.Region == region.Name {
+			users = append(users, p.Namespace+"/"+p.Name)
+		}
+	}
+	if len(users) > 0 {
+		o := waiting(pcov1.ReasonDeletionBlocked, fmt.Sprintf("projects still in this region: %v", users))
+		res, _ := o.apply(&region.Status.Conditions, pcov1.RegionReady, region.Generation)
+		return res, client.IgnoreNotFound(r.Status().Update(ctx, region))
+	}
+	r.conns.forget(region.Name)
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, region, pcov1.Finalizer)
+}
+
+// regionsForSecret maps a Secret to the Regions that read it.
+func (r *RegionReconciler) regionsForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	var regions pcov1.RegionList
+	if err := r.List(ctx, &regions); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, reg := range regions.Items {
+		if ref := reg.Spec.SecretRef; ref != nil && ref.Name == obj.GetName() && ref.Namespace == obj.GetNamespace() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&reg)})
+		}
+	}
+	return out
+}
+
+// regionsForProject wakes a deleting Region when a Project goes.
+func regionsForProject(_ context.Context, obj client.Object) []reconcile.Request {
+	p, ok := obj.(*pcov1.Project)
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p.Spec.Region}}}
+}
+
+func (r *RegionReconciler) setup(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&pcov1.Region{}, builder.WithPredicates(relevantChange)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.regionsForSecret)).
+		Watches(&pcov1.Project{}, handler.EnqueueRequestsFromMapFunc(regionsForProject)).
+		Named("region").
+		Complete(r)
+}

@@ -1,0 +1,57 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Options configure the reseller controllers.
+type Options struct {
+	// Namespace holds the controller identifier Secret.
+	Namespace string
+	// ControllerID overrides the stored identifier (tests); empty means EnsureControllerID.
+	ControllerID string
+	// HTTPClient talks to the Reseller API (nil: a default client).
+	HTTPClient *http.Client
+}
+
+// Setup registers the four reconcilers with mgr and returns the controller identifier.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (string, error) {
+	id := opts.ControllerID
+	if id == "" {
+		var err error
+		// The manager's cache is not running yet: read and write through the API reader path.
+		if id, err = EnsureControllerID(ctx, directClient(mgr), opts.Namespace); err != nil {
+			return "", err
+		}
+	} else if !validID(id) {
+		return "", fmt.Errorf("controller identifier %q: 1 to 16 lower-case letters or digits", id)
+	}
+	conns := newConnections(mgr.GetAPIReader(), opts.HTTPClient)
+	c := mgr.GetClient()
+	for _, s := range []interface{ setup(ctrl.Manager) error }{
+		&RegionReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName)},
+		&ProjectReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
+		&UserReconciler{Client: c, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
+		&BindingReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, appCreds: keystoneAppCreds{}},
+	} {
+		if err := s.setup(mgr); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// directClient reads and writes without the manager's cache, which only starts with the
+// manager.
+func directClient(mgr ctrl.Manager) client.Client {
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return mgr.GetClient()
+	}
+	return c
+}
