@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"sync"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
