@@ -17,6 +17,7 @@ import (
 
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
 )
@@ -88,11 +89,18 @@ var _ = Describe("bad specs give clear conditions", func() {
 		Expect(r.Status.Conditions[0].Message).NotTo(ContainSubstring("not-it"), "no password in a condition")
 
 		By("fixing the Secret, the Region becomes ready without touching the Region")
+		orig := secret.DeepCopy()
 		secret.StringData = map[string]string{"password": sim.Seed().ResellerPassword}
-		Expect(c.Update(ctx, secret)).To(Succeed())
+		Expect(c.Patch(ctx, secret, client.MergeFrom(orig))).To(Succeed())
+		Eventually(func() []string {
+			_ = c.Get(ctx, client.ObjectKeyFromObject(secret), secret)
+			return secret.Finalizers
+		}).Should(ContainElement(controllers.SecretFinalizer), "the Region holds its Secret")
 		Eventually(condition(c, r, pcov1.RegionReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonRegionIsReady))
+		Expect(c.Delete(ctx, secret)).To(Succeed())
 		Expect(c.Delete(ctx, r)).To(Succeed())
 		Eventually(gone(c, r)).Should(BeTrue())
+		Eventually(gone(c, secret)).Should(BeTrue(), "released with its Region")
 	})
 })
 

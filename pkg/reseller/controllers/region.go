@@ -47,6 +47,9 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 }
 
 func (r *RegionReconciler) check(ctx context.Context, region *pcov1.Region) outcome {
+	if err := r.holdSecret(ctx, region); err != nil {
+		return failed(pcov1.ReasonRegionIsUnready, err)
+	}
 	c, err := r.conns.forRegion(ctx, region)
 	var cfg *configError
 	switch {
@@ -85,8 +88,54 @@ func (r *RegionReconciler) delete(ctx context.Context, region *pcov1.Region) (ct
 		res, _ := o.apply(&region.Status.Conditions, pcov1.RegionReady, region.Generation)
 		return res, client.IgnoreNotFound(r.Status().Update(ctx, region))
 	}
+	if err := r.releaseSecret(ctx, region); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.conns.forget(region.Name)
 	return ctrl.Result{}, removeFinalizer(ctx, r.Client, region, pcov1.Finalizer)
+}
+
+// SecretFinalizer keeps a Region's Secret while the Region exists: deleting a Region's
+// manifests in one go (kubectl delete -f) must not take the account its Projects need to be
+// deleted in the cloud.
+const SecretFinalizer = "pco.plusserver.com/region-account"
+
+func (r *RegionReconciler) holdSecret(ctx context.Context, region *pcov1.Region) error {
+	ref := region.Spec.SecretRef
+	if ref == nil {
+		return nil
+	}
+	var s corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {
+		return client.IgnoreNotFound(err) // reported by the login
+	}
+	if !s.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	_, err := addFinalizer(ctx, r.Client, &s, SecretFinalizer)
+	return err
+}
+
+// releaseSecret lets the Secret go unless another Region still reads it.
+func (r *RegionReconciler) releaseSecret(ctx context.Context, region *pcov1.Region) error {
+	ref := region.Spec.SecretRef
+	if ref == nil {
+		return nil
+	}
+	var regions pcov1.RegionList
+	if err := r.List(ctx, &regions); err != nil {
+		return err
+	}
+	for _, other := range regions.Items {
+		if other.Name != region.Name && other.DeletionTimestamp.IsZero() && other.Spec.SecretRef != nil && *other.Spec.SecretRef == *ref {
+			return nil
+		}
+	}
+	var s corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return removeFinalizer(ctx, r.Client, &s, SecretFinalizer)
 }
 
 // regionsForSecret maps a Secret to the Regions that read it.

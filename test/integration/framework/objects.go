@@ -20,17 +20,42 @@ import (
 // ExampleObjects reads kubernetes/examples and points the Secret and MachineClass at the
 // simulator: its Keystone URL and default user, and its seeded network, image and keypair.
 func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
-	dir := filepath.Join(RepoRoot(), "kubernetes", "examples")
+	seed := s.Sim.Seed()
+	objs, err := s.readExamples(filepath.Join(RepoRoot(), "kubernetes", "examples"), strings.NewReplacer(
+		"http://127.0.0.1:8774/identity/v3", s.Sim.AuthURL(),
+		"REPLACE-WITH-NETWORK-ID", seed.NetworkID,
+		"machine-controller", s.Opts.Namespace,
+	))
+	for _, u := range objs {
+		if u.GetKind() == "Secret" {
+			s.fillSecret(u)
+		}
+	}
+	return objs, err
+}
+
+// ResellerExampleObjects reads kubernetes/examples/reseller and points the Region at the
+// simulator's Reseller API (its reseller account) and Keystone, and the MachineClass at the
+// shared network every reseller project may use.
+func (s *Stack) ResellerExampleObjects() ([]*unstructured.Unstructured, error) {
+	seed := s.Sim.Seed()
+	return s.readExamples(filepath.Join(RepoRoot(), "kubernetes", "examples", "reseller"), strings.NewReplacer(
+		"https://prod1.api.pco.get-cloud.io:60312/", s.Sim.ResellerEndpoint(),
+		"MY_RESELLER_USERNAME", seed.ResellerUsername,
+		"MY_RESELLER_PASSWORD", seed.ResellerPassword,
+		"# identityEndpoint: https://prod1.api.pco.get-cloud.io:5000/v3", "identityEndpoint: "+s.Sim.AuthURL(),
+		"REPLACE-WITH-NETWORK-ID", seed.SharedNetworkID,
+		"machine-controller", s.Opts.Namespace,
+	))
+}
+
+// readExamples decodes every YAML document of dir's *.yaml files (Namespaces left out) after
+// replacing placeholders.
+func (s *Stack) readExamples(dir string, replacer *strings.Replacer) ([]*unstructured.Unstructured, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	seed := s.Sim.Seed()
-	replacer := strings.NewReplacer(
-		"http://127.0.0.1:8774/identity/v3", s.Sim.AuthURL(),
-		"REPLACE-WITH-NETWORK-ID", seed.NetworkID,
-		"machine-controller", s.Opts.Namespace,
-	)
 	var objs []*unstructured.Unstructured
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".yaml") {
@@ -50,9 +75,6 @@ func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
 			}
 			if u.GetKind() == "Namespace" {
 				continue
-			}
-			if u.GetKind() == "Secret" {
-				s.fillSecret(u)
 			}
 			objs = append(objs, u)
 		}
