@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build bench demo demo-check e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
+.PHONY: all build bench demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -16,6 +16,12 @@ demo: ## The whole system on loopback: 3 machines from the sample MachineDeploym
 
 demo-check: ## The demo without a terminal: exits 0 once the machines are Running, then tears down
 	$(GO) run ./test/demo --check
+
+demo-reseller: ## The demo in a reseller project: Region, Project, User, binding -> credentials -> machines
+	$(GO) run ./test/demo --reseller --machines 2
+
+generate: ## Regenerate deepcopy and CRDs of pkg/apis/pco (controller-gen, cached)
+	./hack/generate.sh
 
 test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then all tests
 	FUZZTIME=3s ./hack/fuzz.sh

@@ -3,6 +3,10 @@
 // node simulator. It applies the sample Secret, MachineClass and MachineDeployment from
 // kubernetes/examples, shows the machines coming up, prints what it made and how to look at it,
 // and cleans up on Ctrl-C. With --check it exits once the machines are Running (for CI).
+//
+// With --reseller it also runs the reseller controller and applies kubernetes/examples/reseller
+// instead: a Region on the simulated Reseller API, a Project, a User and a binding whose
+// credentials Secret the MachineClass uses, so the machines run in a new reseller project.
 package main
 
 import (
@@ -10,15 +14,24 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
@@ -28,6 +41,7 @@ func main() {
 	check := flag.Bool("check", false, "exit once the machines are Running, printing a DEMO line (no terminal needed)")
 	replicas := flag.Int("machines", 3, "replicas of the sample MachineDeployment")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	flag.BoolVar(&resellerMode, "reseller", false, "run the machines in a reseller project made by the reseller controller (kubernetes/examples/reseller)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -62,7 +76,12 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		return err
 	}
 
-	objs, err := stack.ExampleObjects()
+	var objs []*unstructured.Unstructured
+	if resellerMode {
+		objs, err = resellerObjects(ctx, stack)
+	} else {
+		objs, err = stack.ExampleObjects()
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +147,62 @@ Press Ctrl-C to stop and clean up.
 		return nil
 	}
 	return ctx.Err()
+}
+
+// resellerMode runs the demo in a reseller project (--reseller).
+var resellerMode bool
+
+// resellerObjects starts the reseller controller, applies the reseller examples up to the
+// binding, waits for its credentials Secret, makes the keypair the MachineClass names with them
+// (as the project's owner would) and returns the MachineDeployment to apply.
+func resellerObjects(ctx context.Context, stack *framework.Stack) ([]*unstructured.Unstructured, error) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	mgr, id, err := controllers.NewManager(ctx, stack.CP.Config, controllers.ManagerOptions{
+		Options: controllers.Options{Namespace: stack.Opts.Namespace}, MetricsAddr: "0", HealthAddr: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "reseller controller:", err)
+		}
+	}()
+	fmt.Printf("Reseller controller running (controller identifier %s); Reseller API at %s\n", id, stack.Sim.ResellerEndpoint())
+	all, err := stack.ResellerExampleObjects()
+	if err != nil {
+		return nil, err
+	}
+	var rest, deployments []*unstructured.Unstructured
+	for _, o := range all {
+		if o.GetKind() == "MachineDeployment" {
+			deployments = append(deployments, o)
+			continue
+		}
+		fmt.Printf("applying %s %s\n", o.GetKind(), strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"))
+		rest = append(rest, o)
+	}
+	if err := stack.Apply(ctx, rest...); err != nil {
+		return nil, err
+	}
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: stack.Opts.Namespace, Name: "machines-workers-credentials"}
+	for stack.CP.Client.Get(ctx, key, &secret) != nil {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	var project pcov1.Project
+	if err := stack.CP.Client.Get(ctx, client.ObjectKey{Namespace: stack.Opts.Namespace, Name: "workers"}, &project); err != nil {
+		return nil, err
+	}
+	fmt.Printf("Reseller project %s (%s) is ready; credentials in Secret %s\n", project.Status.OpenStackName, project.Status.ProjectID, key.Name)
+	if err := framework.CreateKeypair(ctx, secret.Data, "pco-workers"); err != nil {
+		return nil, fmt.Errorf("creating the keypair in the reseller project: %w", err)
+	}
+	return deployments, nil
 }
 
 func printState(ctx context.Context, stack *framework.Stack) error {

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -36,7 +37,7 @@ var _ = Describe("delivery", func() {
 
 	It("lints and renders the chart cleanly, with and without a target kubeconfig and ServiceMonitor", func() {
 		Expect(helm("lint", "--strict", chart)).To(ContainSubstring("0 chart(s) failed"))
-		for _, set := range [][]string{nil, {"--set", "targetKubeconfig.secretName=target", "--set", "serviceMonitor.enabled=true"}} {
+		for _, set := range [][]string{nil, {"--set", "targetKubeconfig.secretName=target", "--set", "serviceMonitor.enabled=true", "--set", "reseller.enabled=true"}} {
 			out := helm(append([]string{"template", "pco", chart, "--namespace", "garden"}, set...)...)
 			Expect(out).To(ContainSubstring("kind: Deployment"))
 			Expect(out).To(ContainSubstring("readOnlyRootFilesystem: true"))
@@ -47,13 +48,15 @@ var _ = Describe("delivery", func() {
 	It("installs into the real apiserver and creates what it promises", func(ctx SpecContext) {
 		ns := "chart-test"
 		Expect(stack.CP.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-		helm("install", "pco", chart, "--namespace", ns, "--set", "provider.image.tag=test")
+		helm("install", "pco", chart, "--namespace", ns, "--set", "provider.image.tag=test", "--set", "reseller.enabled=true")
 		key := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
 
 		deploy := &appsv1.Deployment{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), deploy)).To(Succeed())
 		containers := deploy.Spec.Template.Spec.Containers
-		Expect(containers).To(HaveLen(2))
+		Expect(containers).To(HaveLen(3))
+		Expect(containers[2].Name).To(Equal("reseller-controller"))
+		Expect(containers[2].Command).To(ContainElement("--namespace=" + ns))
 		Expect(containers[1].Name).To(Equal("machine-controller"))
 		Expect(containers[1].Image).To(HaveSuffix(":test"))
 		Expect(containers[1].Command).To(ContainElement("--namespace=" + ns))
@@ -63,6 +66,8 @@ var _ = Describe("delivery", func() {
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco-control"), &rbacv1.Role{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco-control"), &rbacv1.RoleBinding{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-target"}, &rbacv1.ClusterRole{})).To(Succeed())
+		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-reseller"}, &rbacv1.ClusterRole{})).To(Succeed())
+		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "projects.pco.plusserver.com"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 		svc := &corev1.Service{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), svc)).To(Succeed())
 		Expect(svc.Spec.Ports).To(HaveLen(2))

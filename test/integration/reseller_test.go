@@ -5,36 +5,32 @@ import (
 	"time"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
-	"github.com/gophercloud/gophercloud/v2"
-	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // The whole reseller chain with the real MCM controllers: Region -> Project -> User ->
 // UserProjectBinding -> credentials Secret -> MachineClass -> Machines Running in that project.
 var _ = Describe("machines in a reseller project", Ordered, func() {
 	var (
-		objs      []*unstructured.Unstructured
-		project   pcov1.Project
-		stopMgr   context.CancelFunc
-		ns        string
-		mdName    = "pco-reseller-workers"
-		className = "pco-workers"
+		objs       []*unstructured.Unstructured
+		deployment *unstructured.Unstructured
+		project    pcov1.Project
+		stopMgr    context.CancelFunc
+		ns         string
+		mdName     = "pco-reseller-workers"
+		className  = "pco-workers"
 	)
 
 	BeforeAll(func(ctx SpecContext) {
@@ -60,8 +56,17 @@ var _ = Describe("machines in a reseller project", Ordered, func() {
 
 	It("applies kubernetes/examples/reseller: the binding's credentials Secret appears", func(ctx SpecContext) {
 		var err error
-		objs, err = stack.ResellerExampleObjects()
+		all, err := stack.ResellerExampleObjects()
 		Expect(err).NotTo(HaveOccurred())
+		for _, o := range all {
+			if o.GetKind() == "MachineDeployment" {
+				deployment = o // applied once the keypair exists
+			} else {
+				objs = append(objs, o)
+			}
+		}
+		Expect(deployment).NotTo(BeNil())
+		Expect(deployment.GetName()).To(Equal(mdName))
 		Expect(stack.Apply(ctx, objs...)).To(Succeed())
 		binding := &pcov1.UserProjectBinding{}
 		Eventually(func(g Gomega) {
@@ -77,28 +82,9 @@ var _ = Describe("machines in a reseller project", Ordered, func() {
 		var secret corev1.Secret
 		Expect(stack.CP.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "machines-workers-credentials"}, &secret)).To(Succeed())
 		Expect(secret.Data).To(HaveKey("applicationCredentialSecret"), "the example asks for an application credential")
-		compute := computeClient(ctx, secret.Data)
-		_, err := keypairs.Create(ctx, compute, keypairs.CreateOpts{Name: "pco-workers", PublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPcoSimulatedKeyForTestsOnly0000000000000000 test"}).Extract()
-		Expect(err).NotTo(HaveOccurred())
+		Expect(framework.CreateKeypair(ctx, secret.Data, "pco-workers")).To(Succeed())
 
-		md := &mcmv1alpha1.MachineDeployment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: mdName},
-			Spec: mcmv1alpha1.MachineDeploymentSpec{
-				Replicas: 2,
-				Strategy: mcmv1alpha1.MachineDeploymentStrategy{
-					Type: mcmv1alpha1.RollingUpdateMachineDeploymentStrategyType,
-					RollingUpdate: &mcmv1alpha1.RollingUpdateMachineDeployment{UpdateConfiguration: mcmv1alpha1.UpdateConfiguration{
-						MaxSurge: ptr.To(intstr.FromInt32(1)), MaxUnavailable: ptr.To(intstr.FromInt32(0)),
-					}},
-				},
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"pool": mdName}},
-				Template: mcmv1alpha1.MachineTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"pool": mdName}},
-					Spec:       mcmv1alpha1.MachineSpec{Class: mcmv1alpha1.ClassSpec{Kind: "MachineClass", Name: className}},
-				},
-			},
-		}
-		Expect(stack.CP.Client.Create(ctx, md)).To(Succeed())
+		Expect(stack.Apply(ctx, deployment)).To(Succeed())
 		Eventually(func(g Gomega) {
 			healthy()
 			g.Expect(runningIn(ctx, mdName)).To(Equal(2))
@@ -155,16 +141,4 @@ func runningIn(ctx context.Context, pool string) int {
 		}
 	}
 	return n
-}
-
-// computeClient logs in with credentials Secret data, as the driver does.
-func computeClient(ctx context.Context, data map[string][]byte) *gophercloud.ServiceClient {
-	creds, err := credentials.FromSecretData(data)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	provider, err := gopenstack.NewClient(creds.AuthURL)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	ExpectWithOffset(1, gopenstack.Authenticate(ctx, provider, creds.AuthOptions())).To(Succeed())
-	compute, err := gopenstack.NewComputeV2(provider, gophercloud.EndpointOpts{Region: string(data["region"])})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	return compute
 }

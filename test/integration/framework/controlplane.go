@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -75,6 +76,9 @@ func (cp *ControlPlane) init(dir string) error {
 		return err
 	}
 	if err := pcov1.AddToScheme(cp.Scheme); err != nil {
+		return err
+	}
+	if err := apiextensionsv1.AddToScheme(cp.Scheme); err != nil {
 		return err
 	}
 	if cp.Client, err = client.New(cp.Config, client.Options{Scheme: cp.Scheme}); err != nil {
