@@ -70,7 +70,7 @@ var _ = Describe("delivery", func() {
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "projects.pco.plusserver.com"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 		svc := &corev1.Service{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), svc)).To(Succeed())
-		Expect(svc.Spec.Ports).To(HaveLen(2))
+		Expect(svc.Spec.Ports).To(HaveLen(3))
 		helm("uninstall", "pco", "--namespace", ns)
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), &appsv1.Deployment{})).NotTo(Succeed())
 	})
