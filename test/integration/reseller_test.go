@@ -98,6 +98,36 @@ var _ = Describe("machines in a reseller project", Ordered, func() {
 		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(4*time.Minute))
 
+	It("keeps managing the machines after the credentials change, without a restart", func(ctx SpecContext) {
+		By("rotating the password and dropping the application credential: the credentials Secret now has the new password, the old credential is gone")
+		cl := stack.CP.Client
+		var user pcov1.User
+		Expect(cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: "machines"}, &user)).To(Succeed())
+		patch := client.MergeFrom(user.DeepCopy())
+		user.Annotations = map[string]string{pcov1.RotatePasswordAnnotation: "rotation-1"}
+		Expect(cl.Patch(ctx, &user, patch)).To(Succeed())
+		var binding pcov1.UserProjectBinding
+		Expect(cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: "machines-workers"}, &binding)).To(Succeed())
+		bpatch := client.MergeFrom(binding.DeepCopy())
+		binding.Spec.ApplicationCredential = false
+		Expect(cl.Patch(ctx, &binding, bpatch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var userSecret, creds corev1.Secret
+			g.Expect(cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: "machines-openstack"}, &userSecret)).To(Succeed())
+			g.Expect(cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: "machines-workers-credentials"}, &creds)).To(Succeed())
+			g.Expect(creds.Data).NotTo(HaveKey("applicationCredentialSecret"))
+			g.Expect(creds.Data["password"]).To(Equal(userSecret.Data["password"]))
+			g.Expect(stack.Sim.ApplicationCredentials(binding.Status.UserID)).To(BeEmpty())
+		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+
+		By("scaling up: the new machine is made with the new credentials")
+		Expect(stack.UpdateMachineDeployment(ctx, mdName, func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = 3 })).To(Succeed())
+		Eventually(func(g Gomega) {
+			healthy()
+			g.Expect(runningIn(ctx, mdName)).To(Equal(3))
+		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
+	}, SpecTimeout(5*time.Minute))
+
 	It("cleans up: machines, then binding, user, project and region, nothing left in the cloud", func(ctx SpecContext) {
 		md := &mcmv1alpha1.MachineDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: mdName}}
 		Expect(stack.CP.Client.Delete(ctx, md)).To(Succeed())
