@@ -42,8 +42,8 @@ var _ = Describe("a MachineDeployment driven by the real MCM controllers", Order
 			machines, err := stack.Machines(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(machines).To(HaveLen(1))
-			g.Expect(stack.Sim.Servers()).To(HaveLen(1))
-			g.Expect(stack.Sim.Ports()).To(HaveLen(1))
+			g.Expect(cloudServers(ctx)).To(HaveLen(1))
+			g.Expect(cloudPorts(ctx)).To(HaveLen(1))
 		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(7*time.Minute))
 

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
 )
 
 const (
@@ -46,7 +45,8 @@ func lifecycleSpecs() {
 		}
 		config, err := framework.ProviderSpec(class)
 		Expect(err).NotTo(HaveOccurred())
-		config.Spec.FlavorName = "SCS-4V-8"
+		config.Spec.FlavorName = stack.Cloud.Fixture().OtherFlavor
+		config.Spec.RootDiskSize = 0 // the other flavor has a local disk
 		Expect(framework.SetProviderSpec(next, config)).To(Succeed())
 		Expect(stack.CP.Client.Create(ctx, next)).To(Succeed())
 
@@ -55,9 +55,9 @@ func lifecycleSpecs() {
 		})).To(Succeed())
 		Eventually(func(g Gomega) {
 			healthy()
-			servers := stack.Sim.Servers()
+			servers := cloudServers(ctx)
 			g.Expect(servers).To(HaveLen(1))
-			g.Expect(servers[0].FlavorName).To(Equal("SCS-4V-8"))
+			g.Expect(servers[0].FlavorName).To(Equal(stack.Cloud.Fixture().OtherFlavor))
 			g.Expect(servers[0].Status).To(Equal("ACTIVE"))
 			running, err := stack.RunningMachines(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
@@ -66,13 +66,13 @@ func lifecycleSpecs() {
 	}, SpecTimeout(4*time.Minute))
 
 	It("replaces a server deleted behind MCM's back", func(ctx SpecContext) {
-		servers := stack.Sim.Servers()
+		servers := cloudServers(ctx)
 		Expect(servers).To(HaveLen(1))
 		gone := servers[0]
-		stack.Sim.DeleteServerOutOfBand(gone.ID)
+		Expect(stack.Cloud.DeleteServer(ctx, gone.ID)).To(Succeed())
 		Eventually(func(g Gomega) {
 			healthy()
-			servers := stack.Sim.Servers()
+			servers := cloudServers(ctx)
 			g.Expect(servers).To(HaveLen(1))
 			g.Expect(servers[0].ID).NotTo(Equal(gone.ID))
 			g.Expect(servers[0].Status).To(Equal("ACTIVE"))
@@ -81,21 +81,19 @@ func lifecycleSpecs() {
 			g.Expect(running).To(Equal(1))
 		}).WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(time.Second).Should(Succeed())
 		Eventually(func(g Gomega) {
-			for _, p := range stack.Sim.Ports() {
+			for _, p := range cloudPorts(ctx) {
 				g.Expect(p.Name).NotTo(Equal(gone.Name), "the lost machine's port is removed when MCM deletes its Machine")
 			}
 		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(5*time.Minute))
 
 	It("collects an orphan server of the cluster through ListMachines", func(ctx SpecContext) {
-		stack.Sim.AddServers(1, ossim.Server{Name: "orphan-worker", Tags: []string{clusterKey, roleKey},
-			Metadata: map[string]string{clusterKey: "1", roleKey: "1"}})
-		stack.Sim.AddServers(1, ossim.Server{Name: "not-ours", Tags: []string{"kubernetes.io-cluster-other", roleKey},
-			Metadata: map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"}})
+		Expect(stack.Cloud.CreateServer(ctx, "orphan-worker", []string{clusterKey, roleKey}, map[string]string{clusterKey: "1", roleKey: "1"})).To(Succeed())
+		Expect(stack.Cloud.CreateServer(ctx, "not-ours", []string{"kubernetes.io-cluster-other", roleKey}, map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"})).To(Succeed())
 		Eventually(func(g Gomega) {
 			healthy()
 			var names []string
-			for _, s := range stack.Sim.Servers() {
+			for _, s := range cloudServers(ctx) {
 				names = append(names, s.Name)
 			}
 			g.Expect(names).NotTo(ContainElement("orphan-worker"))
@@ -127,7 +125,7 @@ func lifecycleSpecs() {
 			g.Expect(desc).To(ContainSubstring("providerSpec.spec.podNetworkCIDRs[0]"))
 			g.Expect(got.Status.LastOperation.ErrorCode).To(Equal("InvalidArgument"))
 		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
-		for _, s := range stack.Sim.Servers() {
+		for _, s := range cloudServers(ctx) {
 			Expect(s.Name).NotTo(Equal("bad-machine"))
 		}
 		Expect(stack.CP.Client.Delete(ctx, m)).To(Succeed())

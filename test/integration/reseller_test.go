@@ -34,6 +34,7 @@ var _ = Describe("machines in a reseller project", Ordered, func() {
 	)
 
 	BeforeAll(func(ctx SpecContext) {
+		simulatorOnly() // the Reseller API is the simulator's
 		ns = stack.Opts.Namespace
 		ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
 		mgrCtx, cancel := context.WithCancel(context.Background())

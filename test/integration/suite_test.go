@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
@@ -22,8 +23,12 @@ var stack *framework.Stack
 var _ = BeforeSuite(func() {
 	dir, err := os.MkdirTemp("", "pco-integration-")
 	Expect(err).NotTo(HaveOccurred())
+	// PCO_E2E_CLOUDS (make e2e-openstack) runs the same specs against a real OpenStack.
+	cloudsFile, cloudName := framework.RealCloudFromEnv()
 	stack, err = framework.StartStack(framework.StackOptions{
 		Dir:                dir,
+		CloudsFile:         cloudsFile,
+		CloudName:          cloudName,
 		Sim:                ossim.Options{BuildTime: 500 * time.Millisecond, DeleteTime: 100 * time.Millisecond},
 		SafetyOrphanPeriod: 20 * time.Second,
 		Verbosity:          3,
@@ -44,6 +49,27 @@ var _ = ReportAfterEach(func(r SpecReport) {
 		AddReportEntry("machine-controller-manager log", stack.MCM.Tail(4000))
 	}
 })
+
+// cloudServers and cloudPorts are the test's servers and ports, in the simulator or the real cloud.
+func cloudServers(ctx context.Context) []ossim.Server {
+	list, err := stack.Cloud.Servers(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return list
+}
+
+func cloudPorts(ctx context.Context) []ossim.Port {
+	list, err := stack.Cloud.Ports(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return list
+}
+
+// simulatorOnly skips a spec that needs the simulator (fault injection, the Reseller API) when
+// the suite runs against a real OpenStack.
+func simulatorOnly() {
+	if stack.Sim == nil {
+		Skip("needs the simulator; this run is against a real OpenStack")
+	}
+}
 
 func healthy() {
 	ExpectWithOffset(1, stack.Healthy()).To(Succeed())

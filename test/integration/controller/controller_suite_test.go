@@ -137,7 +137,7 @@ func runWithStack() (int, error) {
 		return 0, err
 	}
 
-	nodes := &framework.NodeSimulator{Sim: sim, Client: cp.Clientset, Region: sim.Seed().Region}
+	nodes := &framework.NodeSimulator{Cloud: framework.SimCloud(sim), Client: cp.Clientset, Region: sim.Seed().Region}
 	go nodes.Run(ctx)
 
 	child := exec.Command(os.Args[0], os.Args[1:]...)

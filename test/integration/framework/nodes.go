@@ -20,7 +20,7 @@ const simulatedNodeLabel = "pco.plusserver.com/simulated-node"
 // simulated server is ACTIVE, and goes away with the server, as a kubelet and the cloud
 // controller manager would make it happen.
 type NodeSimulator struct {
-	Sim      *ossim.Sim
+	Cloud    Cloud
 	Client   kubernetes.Interface
 	Region   string
 	Interval time.Duration
@@ -47,8 +47,12 @@ func (n *NodeSimulator) Run(ctx context.Context) {
 }
 
 func (n *NodeSimulator) sync(ctx context.Context) error {
+	servers, err := n.Cloud.Servers(ctx)
+	if err != nil {
+		return err
+	}
 	active := map[string]ossim.Server{}
-	for _, s := range n.Sim.Servers() {
+	for _, s := range servers {
 		if s.Status == "ACTIVE" && s.TaskState == "" {
 			active[s.Name] = s
 		}

@@ -20,10 +20,15 @@ import (
 // ExampleObjects reads kubernetes/examples and points the Secret and MachineClass at the
 // simulator: its Keystone URL and default user, and its seeded network, image and keypair.
 func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
-	seed := s.Sim.Seed()
+	fx := s.Cloud.Fixture()
 	objs, err := s.readExamples(filepath.Join(RepoRoot(), "kubernetes", "examples"), strings.NewReplacer(
-		"http://127.0.0.1:8774/identity/v3", s.Sim.AuthURL(),
-		"REPLACE-WITH-NETWORK-ID", seed.NetworkID,
+		"http://127.0.0.1:8774/identity/v3", fx.AuthURL,
+		"REPLACE-WITH-NETWORK-ID", fx.NetworkID,
+		"imageName: Ubuntu 24.04", "imageName: "+fx.ImageName,
+		"keyName: pco-demo", "keyName: "+fx.KeyName,
+		"- pco-nodes", "- "+fx.SecurityGroup,
+		"region: RegionOne", "region: "+fx.Region,
+		"flavorName: SCS-2V-4 ", "flavorName: "+fx.Flavor+" ",
 		"machine-controller", s.Opts.Namespace,
 	))
 	for _, u := range objs {
@@ -83,11 +88,11 @@ func (s *Stack) readExamples(dir string, replacer *strings.Replacer) ([]*unstruc
 }
 
 func (s *Stack) fillSecret(u *unstructured.Unstructured) {
-	seed := s.Sim.Seed()
-	_ = unstructured.SetNestedField(u.Object, seed.ProjectName, "stringData", "tenantName")
-	_ = unstructured.SetNestedField(u.Object, seed.Username, "stringData", "username")
-	_ = unstructured.SetNestedField(u.Object, seed.Password, "stringData", "password")
-	_ = unstructured.SetNestedField(u.Object, seed.DomainName, "stringData", "domainName")
+	fx := s.Cloud.Fixture()
+	_ = unstructured.SetNestedField(u.Object, fx.ProjectName, "stringData", "tenantName")
+	_ = unstructured.SetNestedField(u.Object, fx.Username, "stringData", "username")
+	_ = unstructured.SetNestedField(u.Object, fx.Password, "stringData", "password")
+	_ = unstructured.SetNestedField(u.Object, fx.DomainName, "stringData", "domainName")
 }
 
 // Apply creates or updates objects with server-side apply.
@@ -140,10 +145,11 @@ func (s *Stack) RunningMachines(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// ActiveServers counts the simulator's ACTIVE servers that are not being deleted.
+// ActiveServers counts the cloud's ACTIVE servers (of this test) that are not being deleted.
 func (s *Stack) ActiveServers() int {
 	n := 0
-	for _, srv := range s.Sim.Servers() {
+	list, _ := s.Cloud.Servers(context.Background())
+	for _, srv := range list {
 		if srv.Status == "ACTIVE" && srv.TaskState == "" {
 			n++
 		}

@@ -23,6 +23,9 @@ type StackOptions struct {
 	Namespace string
 	// Sim tunes the OpenStack simulator.
 	Sim ossim.Options
+	// CloudsFile, when set, runs against the real OpenStack of cloud CloudName in this
+	// clouds.yaml instead of the simulator (see RealCloudFromEnv).
+	CloudsFile, CloudName string
 	// ProviderArgs are extra flags for our machine-controller.
 	ProviderArgs []string
 	// SafetyOrphanPeriod is --machine-safety-orphan-vms-period (orphan collection).
@@ -34,8 +37,10 @@ type StackOptions struct {
 // Stack is the whole local system: simulator, kube-apiserver + etcd, MCM core, our
 // machine-controller and the node simulator.
 type Stack struct {
-	Opts     StackOptions
+	Opts StackOptions
+	// Sim is the simulator; nil on a real cloud. Cloud is whichever of the two runs.
 	Sim      *ossim.Sim
+	Cloud    Cloud
 	CP       *ControlPlane
 	MCM      *Process
 	Provider *Process
@@ -69,8 +74,15 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Sim, err = ossim.Start(opts.Sim); err != nil {
-		return nil, err
+	if opts.CloudsFile != "" {
+		if s.Cloud, err = NewRealCloud(context.Background(), opts.CloudsFile, opts.CloudName); err != nil {
+			return nil, err
+		}
+	} else {
+		if s.Sim, err = ossim.Start(opts.Sim); err != nil {
+			return nil, err
+		}
+		s.Cloud = simCloud{s.Sim}
 	}
 	if s.CP, err = StartControlPlane(opts.Dir); err != nil {
 		return nil, err
@@ -111,7 +123,7 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 
 	nodeCtx, cancel := context.WithCancel(context.Background())
 	s.stopNodes = cancel
-	s.Nodes = &NodeSimulator{Sim: s.Sim, Client: s.CP.Clientset, Region: s.Sim.Seed().Region}
+	s.Nodes = &NodeSimulator{Cloud: s.Cloud, Client: s.CP.Clientset, Region: s.Cloud.Fixture().Region}
 	go s.Nodes.Run(nodeCtx)
 	return s, nil
 }
@@ -138,6 +150,9 @@ func (s *Stack) Stop() {
 	s.MCM.Stop()
 	if s.CP != nil {
 		_ = s.CP.Stop()
+	}
+	if s.Cloud != nil {
+		s.Cloud.Close()
 	}
 	if s.Sim != nil {
 		s.Sim.Close()
