@@ -5,9 +5,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/ ./cmd/machine-controller ./cmd/reseller-controller ./cmd/pco-sim
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/ ./cmd/machine-controller ./cmd/cluster-registrar ./cmd/reseller-controller ./cmd/pco-sim
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=builder /out/machine-controller /out/reseller-controller /
+COPY --from=builder /out/machine-controller /out/cluster-registrar /out/reseller-controller /
 USER 65532:65532
 ENTRYPOINT ["/machine-controller"]

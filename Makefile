@@ -65,7 +65,7 @@ sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 e2e-openstack: ## Start (idempotently) a real OpenStack Zed on loopback; run the driver e2e specs and the Kubernetes integration specs against it
 	cd test/e2e/openstack && SKIP_VERIFY=1 ./setup.sh
 	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -v -timeout 30m ./test/e2e/openstack/ -ginkgo.v
-	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -timeout 40m ./test/integration/ -ginkgo.v
+	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -v -timeout 40m ./test/integration/ -ginkgo.v
 
 envtest-assets: ## Build (or reuse) kube-apiserver, etcd and kubectl; prints their folder last
 	@./hack/envtest-assets.sh

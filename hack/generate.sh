@@ -8,6 +8,6 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco/controller-gen-$version"
 if [[ ! -x "$cache/controller-gen" ]]; then
 	GOBIN="$cache" GOFLAGS=-mod=mod go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$version"
 fi
-"$cache/controller-gen" object paths=./pkg/apis/pco/...
-"$cache/controller-gen" crd paths=./pkg/apis/pco/... output:crd:artifacts:config=kubernetes/crds
+"$cache/controller-gen" object paths=./pkg/apis/pco/... paths=./pkg/apis/registry/...
+"$cache/controller-gen" crd paths=./pkg/apis/pco/... paths=./pkg/apis/registry/... output:crd:artifacts:config=kubernetes/crds
 cp kubernetes/crds/*.yaml charts/mcm-provider-pco/crds/

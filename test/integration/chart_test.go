@@ -54,9 +54,11 @@ var _ = Describe("delivery", func() {
 		deploy := &appsv1.Deployment{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), deploy)).To(Succeed())
 		containers := deploy.Spec.Template.Spec.Containers
-		Expect(containers).To(HaveLen(3))
-		Expect(containers[2].Name).To(Equal("reseller-controller"))
-		Expect(containers[2].Command).To(ContainElement("--namespace=" + ns))
+		Expect(containers).To(HaveLen(4))
+		Expect(containers[2].Name).To(Equal("cluster-registrar"))
+		Expect(containers[2].Command).To(ContainElement("--registry-namespace=" + ns))
+		Expect(containers[3].Name).To(Equal("reseller-controller"))
+		Expect(containers[3].Command).To(ContainElement("--namespace=" + ns))
 		Expect(containers[1].Name).To(Equal("machine-controller"))
 		Expect(containers[1].Image).To(HaveSuffix(":test"))
 		Expect(containers[1].Command).To(ContainElement("--namespace=" + ns))
@@ -70,7 +72,9 @@ var _ = Describe("delivery", func() {
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "projects.pco.plusserver.com"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 		svc := &corev1.Service{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), svc)).To(Succeed())
-		Expect(svc.Spec.Ports).To(HaveLen(3))
+		Expect(svc.Spec.Ports).To(HaveLen(4))
+		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-registrar"}, &rbacv1.ClusterRole{})).To(Succeed())
+		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "clusterinfos.registry.pco-mcm.io"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 		helm("uninstall", "pco", "--namespace", ns)
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), &appsv1.Deployment{})).NotTo(Succeed())
 	})

@@ -1,0 +1,36 @@
+// Command cluster-registrar runs beside the machine controller and keeps the cluster registry
+// (registry.pco-mcm.io) current: ClusterInfo for the clusters our machines form, and clusters
+// connected by kubeconfig (ClusterConnect), with their auth data in referenced Secrets.
+package main
+
+import (
+	"flag"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
+)
+
+func main() {
+	var opts registrar.Options
+	opts.AddFlags(flag.CommandLine)
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("cluster-registrar")
+
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := registrar.NewManager(ctx, opts)
+	if err != nil {
+		log.Error(err, "Setting up")
+		os.Exit(1)
+	}
+	log.Info("Starting", "namespace", opts.ControlNamespace)
+	if err := mgr.Start(ctx); err != nil {
+		log.Error(err, "Stopped")
+		os.Exit(1)
+	}
+}
