@@ -31,6 +31,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
@@ -71,6 +73,10 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		stack.Stop()
 		_ = os.RemoveAll(dir)
 	}()
+	registry, err := startRegistrar(ctx, stack)
+	if err != nil {
+		return err
+	}
 	clouds := filepath.Join(dir, "clouds.yaml")
 	if err := os.WriteFile(clouds, stack.Sim.CloudsYAML("pco-sim"), 0o600); err != nil {
 		return err
@@ -125,6 +131,9 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		}
 	}
 	if err := printState(ctx, stack); err != nil {
+		return err
+	}
+	if err := printRegistry(ctx, registry, replicas); err != nil {
 		return err
 	}
 	if check {
@@ -203,6 +212,50 @@ func resellerObjects(ctx context.Context, stack *framework.Stack) ([]*unstructur
 		return nil, fmt.Errorf("creating the keypair in the reseller project: %w", err)
 	}
 	return deployments, nil
+}
+
+// startRegistrar runs the cluster registrar in this process against the local control plane
+// (control and target are the same cluster here) and returns a client that reads the registry.
+func startRegistrar(ctx context.Context, stack *framework.Stack) (client.Client, error) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	mgr, err := registrar.NewManager(ctx, registrar.Options{
+		ControlConfig: stack.CP.Config, TargetConfig: stack.CP.Config, ControlNamespace: stack.Opts.Namespace,
+		MetricsAddr: "0", HealthAddr: "0", Resync: 2 * time.Second, SkipNameValidation: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "cluster registrar:", err)
+		}
+	}()
+	return client.New(stack.CP.Config, client.Options{Scheme: registrar.Scheme()})
+}
+
+// printRegistry waits until the registrar shows the cluster with all its nodes and prints it.
+func printRegistry(ctx context.Context, c client.Client, replicas int) error {
+	var list regv1.ClusterInfoList
+	for deadline := time.Now().Add(time.Minute); ; {
+		if err := c.List(ctx, &list); err != nil {
+			return err
+		}
+		done := len(list.Items) > 0
+		for _, ci := range list.Items {
+			done = done && ci.Spec.NodeCount == int32(replicas) && ci.Status.Phase == regv1.PhaseActive
+		}
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	fmt.Println("Registered clusters (kubectl get clusterinfos):")
+	fmt.Printf("  %-24s %-15s %-9s %-6s %-8s %s\n", "NAME", "PROVIDER", "VERSION", "NODES", "PHASE", "ENDPOINT")
+	for _, ci := range list.Items {
+		fmt.Printf("  %-24s %-15s %-9s %-6d %-8s %s\n", ci.Name, ci.Spec.Provider, ci.Spec.KubernetesVersion, ci.Spec.NodeCount, ci.Status.Phase, ci.Spec.Endpoint)
+		fmt.Printf("REGISTRY cluster=%s phase=%s nodes=%d version=%s\n", ci.Name, ci.Status.Phase, ci.Spec.NodeCount, ci.Spec.KubernetesVersion)
+	}
+	return nil
 }
 
 func printState(ctx context.Context, stack *framework.Stack) error {
