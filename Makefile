@@ -56,8 +56,8 @@ fuzz: ## Fuzz every parser of user input for FUZZTIME each
 measure: ## Requests and Keystone tokens for 100 machine cycles against the simulator
 	PCO_MEASURE_CYCLES=100 $(GO) test -v -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^ +[0-9]+ |^MEASURE' 
 
-bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 2 minutes)
-	cd test/bench && $(GO) run . --cycles $${CYCLES:-5}
+bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 4 minutes; --only cycles,alloc,wall100,list via BENCH_ONLY)
+	cd test/bench && $(GO) run . --cycles $${CYCLES:-5} $${BENCH_ONLY:+--only $$BENCH_ONLY}
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
