@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build bench demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
+.PHONY: all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -28,6 +28,7 @@ test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then
 	$(MAKE) demo-check
 	$(MAKE) unit
 	$(MAKE) integration-mcm
+	$(MAKE) chaos CHAOS_ARGS="-rounds 5 -restarts 5"
 
 unit: ## Unit, simulator and integration tests (real kube-apiserver + MCM; builds and caches them)
 	$(GO) test -count=1 -race -timeout 30m ./...
@@ -58,6 +59,9 @@ measure: ## Requests and Keystone tokens for 100 machine cycles against the simu
 
 bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 4 minutes; --only cycles,alloc,wall100,list via BENCH_ONLY)
 	cd test/bench && $(GO) run . --cycles $${CYCLES:-5} $${BENCH_ONLY:+--only $$BENCH_ONLY}
+
+chaos: ## Faults (5xx, 429, drops, latency) and controller crashes while scaling; prints CHAOS and SECRETS lines (all 0 or it fails)
+	$(GO) run ./test/chaos $(CHAOS_ARGS)
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml

@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/metrics"
 )
 
@@ -27,6 +28,8 @@ func main() {
 	flag.InitFlags()
 	logs.InitLogs()
 	defer logs.FlushLogs()
+	// client-go dumps Secrets at -v>=8 and MCM logs bootstrap tokens: keep them out.
+	logfilter.Install()
 
 	metrics.Register()
 	opts.Sessions.Observer = metrics.ObserveRequest

@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 )
 
@@ -19,6 +20,7 @@ func main() {
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	logfilter.Install() // client-go's own klog output (request bodies at high -v)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("reseller-controller")
 

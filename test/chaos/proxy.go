@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+)
+
+// tokenProxy sits between the driver and the simulator's Keystone and remembers every token that
+// passes: the ones Keystone issues (X-Subject-Token of the answer) and the ones the client shows
+// (X-Auth-Token, X-Subject-Token of the request). The other services are reached through the
+// catalog, directly, and only ever see tokens issued here.
+type tokenProxy struct {
+	URL    string
+	server *http.Server
+
+	mu     sync.Mutex
+	tokens map[string]bool
+}
+
+func startTokenProxy(target string) (*tokenProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &tokenProxy{URL: "http://" + ln.Addr().String(), tokens: map[string]bool{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	director := rp.Director
+	rp.Director = func(r *http.Request) {
+		p.note(r.Header.Get("X-Auth-Token"), r.Header.Get("X-Subject-Token"))
+		director(r)
+	}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		p.note(resp.Header.Get("X-Subject-Token"))
+		return nil
+	}
+	p.server = &http.Server{Handler: rp}
+	go func() { _ = p.server.Serve(ln) }()
+	return p, nil
+}
+
+func (p *tokenProxy) note(tokens ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range tokens {
+		if t != "" {
+			p.tokens[t] = true
+		}
+	}
+}
+
+// Tokens returns every token seen so far.
+func (p *tokenProxy) Tokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.tokens))
+	for t := range p.tokens {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (p *tokenProxy) Close() { _ = p.server.Close() }
