@@ -101,7 +101,7 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 	portIDs, err := d.ensurePorts(ctx, s, name, nets)
 	if err != nil {
 		// Ports made before the failure must not leak.
-		return nil, errors.Join(err, d.deletePorts(ctx, s, name))
+		return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
 	}
 
 	networks := make([]servers.Network, 0, len(portIDs))
@@ -133,7 +133,7 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 			klog.FromContext(ctx).Info("Server create reported an error but the server exists; continuing with it", "server", found.ID, "err", err.Error())
 			created = found
 		} else {
-			return nil, errors.Join(err, d.deletePorts(ctx, s, name))
+			return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
 		}
 	}
 	server, err := d.waitForActive(ctx, s, created)
@@ -206,7 +206,7 @@ func (d *Driver) cleanup(ctx context.Context, s *scope, name, serverID string) e
 	if err := s.compute.DeleteServer(ctx, serverID); err != nil {
 		return err
 	}
-	portErr := d.deletePorts(ctx, s, name)
+	portErr := d.deletePorts(ctx, s, name, serverID)
 	return errors.Join(portErr, d.waitForGone(ctx, s, serverID))
 }
 

@@ -35,7 +35,7 @@ func (d *Driver) DeleteMachine(ctx context.Context, req *mcmdriver.DeleteMachine
 		}
 	}
 	// Ports go while Nova tears the server down; Neutron unbinds them itself.
-	if err := d.deletePorts(ctx, s, name); err != nil {
+	if err := d.deletePorts(ctx, s, name, serverID); err != nil {
 		return nil, statusError("delete machine "+name, err)
 	}
 	if serverID != "" {
@@ -59,8 +59,10 @@ func (d *Driver) serverIDOf(ctx context.Context, s *scope, name, providerID stri
 	return server.ID, nil
 }
 
-// deletePorts deletes the ports of this cluster named after the machine.
-func (d *Driver) deletePorts(ctx context.Context, s *scope, name string) error {
+// deletePorts deletes the ports of this cluster named after the machine. With a serverID, a
+// port bound to another server is kept: MCM's orphan collection may delete a stray duplicate
+// server that has the name of a live Machine, whose port must survive.
+func (d *Driver) deletePorts(ctx context.Context, s *scope, name, serverID string) error {
 	found, err := s.network.ListPorts(ctx, ports.ListOpts{Name: name})
 	if err != nil {
 		return err
@@ -69,6 +71,9 @@ func (d *Driver) deletePorts(ctx context.Context, s *scope, name string) error {
 	for i := range found {
 		p := &found[i]
 		if p.Name != name || !s.owner.ownsPort(p) {
+			continue
+		}
+		if serverID != "" && p.DeviceID != "" && p.DeviceID != serverID {
 			continue
 		}
 		if err := s.network.DeletePort(ctx, p.ID); err != nil {

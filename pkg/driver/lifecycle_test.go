@@ -123,6 +123,19 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(portsNamed(f.sim, "worker-f")).To(BeEmpty())
 	})
 
+	It("deleting a stray duplicate by provider ID keeps the live machine's port (orphan collection)", func() {
+		created, err := f.create("worker-dup")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(portsNamed(f.sim, "worker-dup")).To(HaveLen(1))
+		list := f.list()
+		stray := f.sim.AddServers(1, ossim.Server{Name: "worker-dup", Tags: f.sim.Servers()[0].Tags, Metadata: f.sim.Servers()[0].Metadata})
+		Expect(f.delete(withProviderID("worker-dup", "openstack:///"+f.sim.Seed().Region+"/"+stray[0]))).To(Succeed())
+		Expect(portsNamed(f.sim, "worker-dup")).To(HaveLen(1), "the port bound to the live server stays")
+		Expect(serversNamed(f.sim, "worker-dup")).To(HaveLen(1))
+		Expect(f.delete(withProviderID(list[created.ProviderID], created.ProviderID))).To(Succeed())
+		Expect(portsNamed(f.sim, "worker-dup")).To(BeEmpty())
+	})
+
 	It("replaces a server that went to ERROR after the fact: status says NotFound, create cleans it up", func() {
 		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures", Count: 1})
 		_, err := f.create("worker-g")

@@ -7,5 +7,5 @@ import (
 
 // setupConnect registers the ClusterConnect controller.
 func setupConnect(mgr ctrl.Manager, namespace string, recorder events.EventRecorder) error {
-	return nil
+	return (&ConnectReconciler{Client: mgr.GetClient(), Namespace: namespace, Recorder: recorder}).SetupWithManager(mgr)
 }
