@@ -79,27 +79,7 @@ func (p *bindingParts) appCredName() string {
 }
 
 func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var b pcov1.UserProjectBinding
-	if err := r.Get(ctx, req.NamespacedName, &b); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !b.DeletionTimestamp.IsZero() {
-		return r.delete(ctx, &b)
-	}
-	if _, err := addFinalizer(ctx, r.Client, &b, pcov1.Finalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	before := b.Status.DeepCopy()
-	o := r.ensure(ctx, &b)
-	b.Status.ObservedGeneration = b.Generation
-	res, err := o.apply(&b.Status.Conditions, pcov1.UserProjectBindingReady, b.Generation)
-	if !o.ready && !conditionUnchanged(before.Conditions, b.Status.Conditions, pcov1.UserProjectBindingReady) {
-		r.recorder.Eventf(&b, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
-	}
-	if uerr := r.Status().Update(ctx, &b); uerr != nil {
-		return res, errors.Join(err, uerr)
-	}
-	return res, err
+	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.UserProjectBinding{}, pcov1.UserProjectBindingReady, 0, r.ensure, r.delete)
 }
 
 // parts collects the binding's Project, User, the user's password and the region's client,

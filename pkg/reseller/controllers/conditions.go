@@ -1,8 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -88,20 +94,51 @@ func conditionUnchanged(before, after []metav1.Condition, condType string) bool 
 
 // conditionsOf summarizes an object's conditions (type=status/reason) for change detection.
 func conditionsOf(obj any) string {
-	var conds []metav1.Condition
-	switch o := obj.(type) {
-	case *pcov1.Region:
-		conds = o.Status.Conditions
-	case *pcov1.Project:
-		conds = o.Status.Conditions
-	case *pcov1.User:
-		conds = o.Status.Conditions
-	case *pcov1.UserProjectBinding:
-		conds = o.Status.Conditions
+	c, ok := obj.(conditioned)
+	if !ok {
+		return ""
 	}
 	s := ""
-	for _, c := range conds {
-		s += c.Type + "=" + string(c.Status) + "/" + c.Reason + ";"
+	for _, cond := range *c.StatusConditions() {
+		s += cond.Type + "=" + string(cond.Status) + "/" + cond.Reason + ";"
 	}
 	return s
+}
+
+// conditioned is a resource of ours with status conditions.
+type conditioned interface {
+	client.Object
+	StatusConditions() *[]metav1.Condition
+	SetObservedGeneration(int64)
+}
+
+// reconcileObject is every reconciler's frame: read the object, hand a deletion to del, make
+// sure of the finalizer, let ensure do the work, then write the outcome into the status (a
+// Warning event when the condition changes to not ready); a ready object is looked at again
+// after recheck (0: only on changes).
+func reconcileObject[T conditioned](ctx context.Context, c client.Client, recorder events.EventRecorder, req ctrl.Request, obj T,
+	condType string, recheck time.Duration, ensure func(context.Context, T) outcome, del func(context.Context, T) (ctrl.Result, error)) (ctrl.Result, error) {
+	if err := c.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return del(ctx, obj)
+	}
+	if _, err := addFinalizer(ctx, c, obj, pcov1.Finalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := slices.Clone(*obj.StatusConditions())
+	o := ensure(ctx, obj)
+	obj.SetObservedGeneration(obj.GetGeneration())
+	res, err := o.apply(obj.StatusConditions(), condType, obj.GetGeneration())
+	if o.ready && res.RequeueAfter == 0 {
+		res.RequeueAfter = recheck
+	}
+	if !o.ready && !conditionUnchanged(before, *obj.StatusConditions(), condType) {
+		recorder.Eventf(obj, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
+	}
+	if uerr := c.Status().Update(ctx, obj); uerr != nil {
+		return res, errors.Join(err, uerr)
+	}
+	return res, err
 }

@@ -42,30 +42,7 @@ func (r *ProjectReconciler) openstackName(p *pcov1.Project) string {
 }
 
 func (r *ProjectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var project pcov1.Project
-	if err := r.Get(ctx, req.NamespacedName, &project); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !project.DeletionTimestamp.IsZero() {
-		return r.delete(ctx, &project)
-	}
-	if _, err := addFinalizer(ctx, r.Client, &project, pcov1.Finalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	before := project.Status.DeepCopy()
-	o := r.ensure(ctx, &project)
-	project.Status.ObservedGeneration = project.Generation
-	res, err := o.apply(&project.Status.Conditions, pcov1.ProjectReady, project.Generation)
-	if o.ready && res.RequeueAfter == 0 {
-		res.RequeueAfter = projectRecheck
-	}
-	if !o.ready && !conditionUnchanged(before.Conditions, project.Status.Conditions, pcov1.ProjectReady) {
-		r.recorder.Eventf(&project, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
-	}
-	if uerr := r.Status().Update(ctx, &project); uerr != nil {
-		return res, errors.Join(err, uerr)
-	}
-	return res, err
+	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.Project{}, pcov1.ProjectReady, projectRecheck, r.ensure, r.delete)
 }
 
 // regionConn finds the project's Region and its client, or says what to wait for; with

@@ -24,26 +24,10 @@ type RegionReconciler struct {
 	recorder events.EventRecorder
 }
 
+// Reconcile re-checks a ready Region every regionRecheck: the account can be disabled or its
+// password changed at any time.
 func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var region pcov1.Region
-	if err := r.Get(ctx, req.NamespacedName, &region); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !region.DeletionTimestamp.IsZero() {
-		return r.delete(ctx, &region)
-	}
-	if _, err := addFinalizer(ctx, r.Client, &region, pcov1.Finalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	before := region.Status.DeepCopy()
-	o := r.check(ctx, &region)
-	region.Status.ObservedGeneration = region.Generation
-	res, err := o.apply(&region.Status.Conditions, pcov1.RegionReady, region.Generation)
-	if o.ready && res.RequeueAfter == 0 {
-		// The account can be disabled or its password changed at any time.
-		res.RequeueAfter = regionRecheck
-	}
-	return res, r.writeStatus(ctx, &region, before, o, err)
+	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.Region{}, pcov1.RegionReady, regionRecheck, r.check, r.delete)
 }
 
 func (r *RegionReconciler) check(ctx context.Context, region *pcov1.Region) outcome {
@@ -60,16 +44,6 @@ func (r *RegionReconciler) check(ctx context.Context, region *pcov1.Region) outc
 	}
 	region.Status.Domain = c.domain
 	return ready(pcov1.ReasonRegionIsReady, fmt.Sprintf("logged in to %s as reseller domain %s", c.client.Endpoint(), c.domain))
-}
-
-func (r *RegionReconciler) writeStatus(ctx context.Context, region *pcov1.Region, before *pcov1.RegionStatus, o outcome, reconcileErr error) error {
-	if !o.ready && !conditionUnchanged(before.Conditions, region.Status.Conditions, pcov1.RegionReady) {
-		r.recorder.Eventf(region, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
-	}
-	if err := r.Status().Update(ctx, region); err != nil {
-		return errors.Join(reconcileErr, err)
-	}
-	return reconcileErr
 }
 
 func (r *RegionReconciler) delete(ctx context.Context, region *pcov1.Region) (ctrl.Result, error) {

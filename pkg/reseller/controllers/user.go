@@ -35,27 +35,7 @@ func openstackUserName(controllerID string, u *pcov1.User) string {
 func userSecretName(user string) string { return user + "-openstack" }
 
 func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var user pcov1.User
-	if err := r.Get(ctx, req.NamespacedName, &user); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !user.DeletionTimestamp.IsZero() {
-		return r.delete(ctx, &user)
-	}
-	if _, err := addFinalizer(ctx, r.Client, &user, pcov1.Finalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	before := user.Status.DeepCopy()
-	o := r.ensure(ctx, &user)
-	user.Status.ObservedGeneration = user.Generation
-	res, err := o.apply(&user.Status.Conditions, pcov1.UserReady, user.Generation)
-	if !o.ready && !conditionUnchanged(before.Conditions, user.Status.Conditions, pcov1.UserReady) {
-		r.recorder.Eventf(&user, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
-	}
-	if uerr := r.Status().Update(ctx, &user); uerr != nil {
-		return res, errors.Join(err, uerr)
-	}
-	return res, err
+	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.User{}, pcov1.UserReady, 0, r.ensure, r.delete)
 }
 
 func (r *UserReconciler) ensure(ctx context.Context, user *pcov1.User) outcome {

@@ -20,7 +20,6 @@ package controller_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,7 +131,7 @@ func runWithStack() (int, error) {
 	if err := os.MkdirAll(filepath.Join(root, ".ci", "controllers-test", "logs"), 0o755); err != nil {
 		return 0, err
 	}
-	providerPort, err := freePort()
+	providerPort, err := framework.FreePort()
 	if err != nil {
 		return 0, err
 	}
@@ -253,7 +252,7 @@ func writeMCMShim(mcmDir, mcmBin string) error {
 			return err
 		}
 	}
-	port, err := freePort()
+	port, err := framework.FreePort()
 	if err != nil {
 		return err
 	}
@@ -264,13 +263,4 @@ start:
 	exec %s --control-kubeconfig=$(CONTROL_KUBECONFIG) --target-kubeconfig=$(TARGET_KUBECONFIG) --namespace=$(CONTROL_NAMESPACE) --safety-up=2 --safety-down=1 --machine-safety-overshooting-period=$(MACHINE_SAFETY_OVERSHOOTING_PERIOD) --leader-elect=$(LEADER_ELECT) --address=127.0.0.1 --port=%d --v=3
 `, mcmBin, port)
 	return os.WriteFile(filepath.Join(mcmDir, "Makefile"), []byte(makefile), 0o644)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -101,11 +101,11 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 		"--address=127.0.0.1",
 		"--v=" + v,
 	}
-	mcmPort, err := freePort()
+	mcmPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	if s.ProviderPort, err = freePort(); err != nil {
+	if s.ProviderPort, err = FreePort(); err != nil {
 		return nil, err
 	}
 	if s.MCM, err = StartProcess("machine-controller-manager", opts.Dir, mcmBin,
@@ -128,8 +128,8 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 	return s, nil
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
