@@ -57,7 +57,7 @@ fuzz: ## Fuzz every parser of user input for FUZZTIME each
 measure: ## Requests and Keystone tokens for 100 machine cycles against the simulator
 	PCO_MEASURE_CYCLES=100 $(GO) test -v -count=1 -run TestDriver ./pkg/driver -ginkgo.focus "request cost" -ginkgo.v | grep -E '^ +[0-9]+ |^MEASURE' 
 
-bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 4 minutes; --only cycles,alloc,wall100,list via BENCH_ONLY)
+bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 4 minutes; BENCH_ONLY=cycles,alloc,wall100,list; BENCH_REAL_CLOUDS=clouds.yaml runs the request counts against a real OpenStack)
 	cd test/bench && $(GO) run . --cycles $${CYCLES:-5} $${BENCH_ONLY:+--only $$BENCH_ONLY}
 
 chaos: ## Faults (5xx, 429, drops, latency) and controller crashes while scaling; prints CHAOS and SECRETS lines (all 0 or it fails)

@@ -59,7 +59,7 @@ func benchCycles(cycles int, printCycles, printAlloc bool) error {
 // simulator's counters and state are read over its admin API outside that window.
 func runSequential(d mcmdriver.Driver, sim *simProcess, cycles int) (seqResult, error) {
 	ctx := context.Background()
-	class, secret, err := objects(sim.Seed(), sim.AuthURL())
+	class, secret, err := objects(sim.Seed(), sim.AuthURL(), simFlavor)
 	if err != nil {
 		return seqResult{}, err
 	}

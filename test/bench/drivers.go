@@ -25,6 +25,9 @@ const (
 	roleKey    = api.ServerTagRolePrefix + "node"
 )
 
+// simFlavor is the simulator's flavor with a local disk the MachineClass uses.
+const simFlavor = "SCS-2V-4-20s"
+
 // named is one driver under test.
 type named struct {
 	name string
@@ -51,12 +54,13 @@ func code(err error) codes.Code {
 }
 
 // objects are the MachineClass and Secret both drivers get: a provider-openstack v0.27.1
-// providerSpec and Secret for the simulator's project.
-func objects(seed ossim.Seed, authURL string) (*v1alpha1.MachineClass, *corev1.Secret, error) {
+// providerSpec with flavor and Secret for the seed's project (the simulator's, or a real
+// cloud's fixture with --real-clouds).
+func objects(seed ossim.Seed, authURL, flavor string) (*v1alpha1.MachineClass, *corev1.Secret, error) {
 	raw, err := json.Marshal(api.MachineProviderConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
 		Spec: api.MachineProviderConfigSpec{
-			ImageName: seed.ImageName, Region: seed.Region, AvailabilityZone: "nova", FlavorName: "SCS-2V-4-20s",
+			ImageName: seed.ImageName, Region: seed.Region, AvailabilityZone: "nova", FlavorName: flavor,
 			KeyName: seed.KeyName, SecurityGroups: []string{seed.SecurityGroupName}, NetworkID: seed.NetworkID,
 			PodNetworkCidr: "100.96.0.0/11",
 			Tags:           map[string]string{clusterKey: "1", roleKey: "1"},

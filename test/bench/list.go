@@ -106,7 +106,7 @@ func listSim() (*ossim.Sim, error) {
 // median number of OpenStack requests per call.
 func measureList(d mcmdriver.Driver, sim *ossim.Sim) (time.Duration, int, error) {
 	ctx := context.Background()
-	class, secret, err := objects(sim.Seed(), sim.AuthURL())
+	class, secret, err := objects(sim.Seed(), sim.AuthURL(), simFlavor)
 	if err != nil {
 		return 0, 0, err
 	}

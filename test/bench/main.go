@@ -33,6 +33,22 @@
 //   - listmachines_wall_5000: median wall seconds of the 3 calls.
 //   - listmachines_requests_5000: median OpenStack requests per call (simulator counter deltas).
 //
+// Real OpenStack (--real-clouds FILE, --real-cloud NAME, default oslab-demo; or the environment
+// variables BENCH_REAL_CLOUDS and BENCH_REAL_CLOUD, so `BENCH_REAL_CLOUDS=FILE make bench` works):
+// only the cycles group runs, on that cloud instead of the simulator, --cycles cycles per driver
+// (keep it small: the peer waits ~10s per create and per delete), printed after a line
+// "# real OpenStack: <auth url>". The bench makes a run-scoped fixture (test/integration/framework
+// NewRealCloud: network, subnet, security group, keypair; removed at the end, also on error or
+// Ctrl-C), and both drivers get the same MachineClass (the fixture's flavor with a local disk,
+// image, network, keypair, security group, region, the bench cluster's tags) and Secret, whose
+// authURL is a counting reverse proxy on loopback (proxy.go). The proxy rewrites the service
+// catalog of token responses (and origins in every other JSON response, such as version
+// documents and pagination links) to its own routes, so every request of both drivers passes
+// through it and is counted there, per method and path; Keystone token POSTs are the
+// keystone_auths. Only requests of the measured cycles count (counters reset after setup). Each
+// driver's request list goes to stderr. After each driver's cycles no server named bench-* and
+// no port on the fixture's network may remain, or the bench fails.
+//
 // It is its own Go module so the peer's dependencies never enter the project's go.mod.
 package main
 
@@ -54,11 +70,24 @@ func main() {
 	serveSim := flag.Bool("serve-sim", false, "internal: serve a simulator for the parent bench process (see simproc.go)")
 	simBuild := flag.Duration("sim-build-time", 0, "internal: with --serve-sim, the simulator's BuildTime")
 	simDelete := flag.Duration("sim-delete-time", 0, "internal: with --serve-sim, the simulator's DeleteTime")
+	realClouds := flag.String("real-clouds", os.Getenv("BENCH_REAL_CLOUDS"), "clouds.yaml of a real OpenStack to run the cycles group on instead of the simulator (env BENCH_REAL_CLOUDS)")
+	realCloud := flag.String("real-cloud", envOr("BENCH_REAL_CLOUD", "oslab-demo"), "with --real-clouds, the cloud in it (env BENCH_REAL_CLOUD)")
 	flag.Parse()
+	onlySet := false
+	flag.Visit(func(f *flag.Flag) { onlySet = onlySet || f.Name == "only" })
 	var err error
-	if *serveSim {
+	switch {
+	case *serveSim:
 		err = serveSimulator(*simBuild, *simDelete)
-	} else {
+	case *realClouds != "":
+		if onlySet && strings.TrimSpace(*only) != "cycles" {
+			err = fmt.Errorf("--real-clouds runs only the cycles group, not --only %s", *only)
+		} else if *cycles < 1 {
+			err = fmt.Errorf("--cycles must be at least 1")
+		} else {
+			err = benchRealCycles(*realClouds, *realCloud, *cycles)
+		}
+	default:
 		err = run(*cycles, *concurrency, *only)
 	}
 	if err != nil {
@@ -95,6 +124,13 @@ func run(cycles, concurrency int, only string) error {
 		}
 	}
 	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 func line(metric string, ours, peer float64) {

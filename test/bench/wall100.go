@@ -65,7 +65,7 @@ func benchWall100(concurrency int) error {
 // runConcurrent runs n cycles on workers goroutines and returns the wall time until all are done.
 // The first failure cancels the cycles not yet started and is returned.
 func runConcurrent(d mcmdriver.Driver, sim *ossim.Sim, n, workers int) (time.Duration, error) {
-	class, secret, err := objects(sim.Seed(), sim.AuthURL())
+	class, secret, err := objects(sim.Seed(), sim.AuthURL(), simFlavor)
 	if err != nil {
 		return 0, err
 	}
