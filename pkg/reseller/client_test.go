@@ -199,7 +199,7 @@ var _ = Describe("Client", func() {
 	})
 
 	It("logs in again once on a 401 and repeats the call", func(ctx SpecContext) {
-		s, err := ossim.Start(ossim.Options{Addr: "127.0.0.1:0", ResellerTokenTTL: 100 * time.Millisecond})
+		s, err := ossim.Start(ossim.Options{Addr: "127.0.0.1:0", ResellerTokenTTL: time.Second}) // long enough for two calls on a loaded machine
 		Expect(err).NotTo(HaveOccurred())
 		defer s.Close()
 		c := newClient(s)
@@ -208,7 +208,7 @@ var _ = Describe("Client", func() {
 		_, err = c.ListProjects(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Counts().Get("reseller POST /api/v1/auth/login/access-token")).To(Equal(1), "the token is cached")
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(1200 * time.Millisecond)
 		_, err = c.ListProjects(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Counts().Get("reseller POST /api/v1/auth/login/access-token")).To(Equal(2))
@@ -258,7 +258,7 @@ var _ = Describe("Client", func() {
 	})
 
 	It("is safe for concurrent use", func(ctx SpecContext) {
-		s, err := ossim.Start(ossim.Options{Addr: "127.0.0.1:0", ResellerTokenTTL: 50 * time.Millisecond})
+		s, err := ossim.Start(ossim.Options{Addr: "127.0.0.1:0", ResellerTokenTTL: 250 * time.Millisecond}) // expires during the test; long enough that a loaded CI machine gets a request through between re-login and retry
 		Expect(err).NotTo(HaveOccurred())
 		defer s.Close()
 		c := newClient(s)
@@ -279,7 +279,7 @@ var _ = Describe("Client", func() {
 					if _, err := c.ListProjects(ctx); err != nil {
 						errs <- err
 					}
-					time.Sleep(5 * time.Millisecond)
+					time.Sleep(30 * time.Millisecond)
 				}
 			}()
 		}
