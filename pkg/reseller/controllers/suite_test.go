@@ -142,17 +142,11 @@ func condition(cl client.Client, obj client.Object, condType string) func() *met
 		if err := cl.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 			return nil
 		}
-		var conds []metav1.Condition
-		switch o := obj.(type) {
-		case *pcov1.Region:
-			conds = o.Status.Conditions
-		case *pcov1.Project:
-			conds = o.Status.Conditions
-		case *pcov1.User:
-			conds = o.Status.Conditions
-		case *pcov1.UserProjectBinding:
-			conds = o.Status.Conditions
+		withConds, ok := obj.(interface{ StatusConditions() *[]metav1.Condition })
+		if !ok {
+			return nil
 		}
+		conds := *withConds.StatusConditions()
 		return meta.FindStatusCondition(conds, condType)
 	}
 }
