@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 
-	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +16,7 @@ import (
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
 )
 
@@ -26,11 +26,8 @@ func login(data map[string][]byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	provider, err := gopenstack.NewClient(creds.AuthURL)
-	if err != nil {
-		return "", err
-	}
-	return "", gopenstack.Authenticate(context.Background(), provider, creds.AuthOptions())
+	_, err = framework.Login(context.Background(), creds)
+	return "", err
 }
 
 // resellerAPI is a client of the simulator's Reseller API with the reseller account.

@@ -20,11 +20,8 @@ func CreateKeypair(ctx context.Context, secretData map[string][]byte, name strin
 	if err != nil {
 		return err
 	}
-	provider, err := gopenstack.NewClient(creds.AuthURL)
+	provider, err := Login(ctx, creds)
 	if err != nil {
-		return err
-	}
-	if err := gopenstack.Authenticate(ctx, provider, creds.AuthOptions()); err != nil {
 		return err
 	}
 	compute, err := gopenstack.NewComputeV2(provider, gophercloud.EndpointOpts{Region: creds.Region})

@@ -2,9 +2,7 @@ package framework
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -109,17 +107,9 @@ func (t *ResourcesTracker) clients(ctx context.Context) (*trackerClients, error)
 	if t.creds == nil {
 		return nil, fmt.Errorf("resources tracker not initialized")
 	}
-	provider, err := gopenstack.NewClient(t.creds.AuthURL)
+	provider, err := Login(ctx, t.creds)
 	if err != nil {
-		return nil, err
-	}
-	if tlsConfig, err := t.creds.TLSConfig(); err != nil {
-		return nil, err
-	} else if tlsConfig != nil {
-		provider.HTTPClient.Transport = transportWithTLS(tlsConfig)
-	}
-	if err := gopenstack.Authenticate(ctx, provider, t.creds.AuthOptions()); err != nil {
-		return nil, fmt.Errorf("resources tracker: authenticating: %w", err)
+		return nil, fmt.Errorf("resources tracker: %w", err)
 	}
 	eo := gophercloud.EndpointOpts{Region: t.region}
 	var cl trackerClients
@@ -214,10 +204,4 @@ func (cl *trackerClients) deleteLeftoverServers(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func transportWithTLS(c *tls.Config) http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = c
-	return t
 }
