@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +27,8 @@ type conn struct {
 	// authURL is the region's Keystone v3 URL; osRegion its catalog region.
 	authURL, osRegion string
 	fingerprint       string
+	// created is when the client was made (and its login checked).
+	created time.Time
 }
 
 // configError is a problem with the Region's settings or its Secret: it waits for a change.
@@ -120,7 +123,7 @@ func (cs *connections) forRegion(ctx context.Context, region *pcov1.Region) (*co
 	if domain == "" {
 		return nil, fmt.Errorf("reseller API: the account has no project prefix (domain)")
 	}
-	c = &conn{client: rc, domain: domain, authURL: authURL, osRegion: osRegion, fingerprint: fp}
+	c = &conn{client: rc, domain: domain, authURL: authURL, osRegion: osRegion, fingerprint: fp, created: time.Now()}
 	cs.mu.Lock()
 	cs.byRegion[region.Name] = c
 	cs.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
@@ -41,6 +42,13 @@ func (r *RegionReconciler) check(ctx context.Context, region *pcov1.Region) outc
 		return waiting(cfg.reason, cfg.msg)
 	case err != nil:
 		return failed(pcov1.ReasonRegionIsUnready, err)
+	}
+	// A client from the cache was checked when it was made; the periodic re-check must ask the
+	// API again (the account may have been disabled since).
+	if time.Since(c.created) > time.Second {
+		if _, err := c.client.TestToken(ctx); err != nil {
+			return failed(pcov1.ReasonRegionIsUnready, err)
+		}
 	}
 	region.Status.Domain = c.domain
 	return ready(pcov1.ReasonRegionIsReady, fmt.Sprintf("logged in to %s as reseller domain %s", c.client.Endpoint(), c.domain))
