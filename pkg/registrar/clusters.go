@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -237,7 +239,11 @@ func (r *ClusterReconciler) register(ctx context.Context, mc *machineCluster, ta
 		}
 	}
 	want := info.DeepCopy()
-	want.Labels = mergeLabels(want.Labels, map[string]string{regv1.LabelCluster: name})
+	want.Labels = maps.Clone(want.Labels)
+	if want.Labels == nil {
+		want.Labels = map[string]string{}
+	}
+	want.Labels[regv1.LabelCluster] = name
 	want.Spec.Name = mc.name
 	if want.Spec.DisplayName == "" {
 		want.Spec.DisplayName = mc.name
@@ -272,7 +278,7 @@ func (r *ClusterReconciler) register(ctx context.Context, mc *machineCluster, ta
 			return err
 		}
 		r.Recorder.Eventf(want, nil, corev1.EventTypeNormal, "Registered", "Register", "cluster %s registered from MachineDeployments %v", mc.name, mc.deployments)
-	} else if !equalSpec(info, want) || !maps2Equal(info.Labels, want.Labels) {
+	} else if !equality.Semantic.DeepEqual(info.Spec, want.Spec) || !maps.Equal(info.Labels, want.Labels) {
 		if err := r.Client.Update(ctx, want); err != nil {
 			return err
 		}
@@ -372,37 +378,6 @@ func reasonFor(err error) string {
 		return regv1.ReasonAuthIssue
 	}
 	return regv1.ReasonClusterNotFound
-}
-
-func equalSpec(a, b *regv1.ClusterInfo) bool {
-	x, y := a.Spec, b.Spec
-	return x.Name == y.Name && x.DisplayName == y.DisplayName && x.Provider == y.Provider && x.Endpoint == y.Endpoint &&
-		x.Location == y.Location && x.Project == y.Project && x.KubernetesVersion == y.KubernetesVersion &&
-		x.NodeCount == y.NodeCount && x.UID == y.UID && x.AuthInfo == y.AuthInfo && x.CreatedAt == y.CreatedAt &&
-		x.Source.Type == y.Source.Type && x.Source.Namespace == y.Source.Namespace && slices.Equal(x.Source.MachineDeployments, y.Source.MachineDeployments)
-}
-
-func mergeLabels(a, b map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
-
-func maps2Equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // SetupWithManager watches MCM's objects of the control namespace; every event re-syncs.
