@@ -45,13 +45,14 @@ type Options struct {
 	// TargetAuthSecret ("namespace/name") is registered as the clusters' ClusterAuthInfo.
 	TargetAuthSecret string
 	// TargetEndpoint overrides the endpoint shown for the target (default: its kubeconfig's server).
-	TargetEndpoint                 string
-	MetricsAddr, HealthAddr        string
-	LeaderElect                    bool
-	Resync                         time.Duration
-	SkipNameValidation             bool
-	ControlConfig, TargetConfig    *rest.Config // set directly by tests instead of the kubeconfig paths
-	DisableConnect, DisableCluster bool
+	TargetEndpoint              string
+	MetricsAddr, HealthAddr     string
+	LeaderElect                 bool
+	Resync                      time.Duration
+	SkipNameValidation          bool
+	ControlConfig, TargetConfig *rest.Config // set directly by tests instead of the kubeconfig paths
+	// DisableConnect leaves the ClusterConnect controller out (tests of automatic registration).
+	DisableConnect bool
 }
 
 // AddFlags registers the settings on fs.
@@ -124,26 +125,24 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	recorder := mgr.GetEventRecorder("pco-cluster-registrar")
-	if !o.DisableCluster {
-		targetClient, err := kubernetes.NewForConfig(target)
-		if err != nil {
-			return nil, err
+	targetClient, err := kubernetes.NewForConfig(target)
+	if err != nil {
+		return nil, err
+	}
+	cr := &ClusterReconciler{Client: mgr.GetClient(), ControlNamespace: o.ControlNamespace, Target: targetClient,
+		TargetEndpoint: o.TargetEndpoint, Recorder: recorder, Resync: o.Resync}
+	if cr.TargetEndpoint == "" {
+		cr.TargetEndpoint = target.Host
+	}
+	if o.TargetAuthSecret != "" {
+		ns, name, ok := strings.Cut(o.TargetAuthSecret, "/")
+		if !ok || ns == "" || name == "" {
+			return nil, fmt.Errorf("--target-auth-secret %q: want namespace/name", o.TargetAuthSecret)
 		}
-		cr := &ClusterReconciler{Client: mgr.GetClient(), ControlNamespace: o.ControlNamespace, Target: targetClient,
-			TargetEndpoint: o.TargetEndpoint, Recorder: recorder, Resync: o.Resync}
-		if cr.TargetEndpoint == "" {
-			cr.TargetEndpoint = target.Host
-		}
-		if o.TargetAuthSecret != "" {
-			ns, name, ok := strings.Cut(o.TargetAuthSecret, "/")
-			if !ok || ns == "" || name == "" {
-				return nil, fmt.Errorf("--target-auth-secret %q: want namespace/name", o.TargetAuthSecret)
-			}
-			cr.TargetAuthSecret = &types.NamespacedName{Namespace: ns, Name: name}
-		}
-		if err := cr.SetupWithManager(mgr); err != nil {
-			return nil, err
-		}
+		cr.TargetAuthSecret = &types.NamespacedName{Namespace: ns, Name: name}
+	}
+	if err := cr.SetupWithManager(mgr); err != nil {
+		return nil, err
 	}
 	if !o.DisableConnect {
 		if err := setupConnect(mgr, o.Namespace, recorder); err != nil {
