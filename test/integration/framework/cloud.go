@@ -179,30 +179,36 @@ func (c *realCloud) Servers(ctx context.Context) ([]ossim.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A server still building has no addresses yet, only a port on the network: the ports are
+	// listed once, and only when some server needs them.
+	var onNetwork map[string]bool
+	ours := func(s servers.Server) (bool, error) {
+		if _, ok := s.Addresses[c.networkName]; ok {
+			return true, nil
+		}
+		if onNetwork == nil {
+			prts, err := c.Ports(ctx)
+			if err != nil {
+				return false, err
+			}
+			onNetwork = map[string]bool{}
+			for _, p := range prts {
+				onNetwork[p.DeviceID] = true
+			}
+		}
+		return onNetwork[s.ID], nil
+	}
 	var out []ossim.Server
 	for _, s := range list {
-		if _, ok := s.Addresses[c.networkName]; !ok && !c.ours(ctx, s.ID) {
+		if ok, err := ours(s); err != nil {
+			return nil, err
+		} else if !ok {
 			continue // not on this run's network
 		}
 		flavor, _ := s.Flavor["original_name"].(string)
-		task := ""
-		if s.TaskState != "" {
-			task = s.TaskState
-		}
-		out = append(out, ossim.Server{ID: s.ID, Name: s.Name, ProjectID: s.TenantID, Status: s.Status, TaskState: task, FlavorName: flavor, Metadata: s.Metadata, Tags: deref(s.Tags)})
+		out = append(out, ossim.Server{ID: s.ID, Name: s.Name, ProjectID: s.TenantID, Status: s.Status, TaskState: s.TaskState, FlavorName: flavor, Metadata: s.Metadata, Tags: deref(s.Tags)})
 	}
 	return out, nil
-}
-
-// ours tells whether a server has a port on this run's network (a server still building has
-// no addresses yet).
-func (c *realCloud) ours(ctx context.Context, serverID string) bool {
-	pages, err := ports.List(c.network, ports.ListOpts{DeviceID: serverID, NetworkID: c.fixture.NetworkID}).AllPages(ctx)
-	if err != nil {
-		return false
-	}
-	list, _ := ports.ExtractPorts(pages)
-	return len(list) > 0
 }
 
 func deref(p *[]string) []string {
