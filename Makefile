@@ -24,7 +24,7 @@ generate: ## Regenerate deepcopy and CRDs of pkg/apis/pco (controller-gen, cache
 	./hack/generate.sh
 
 test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then all tests
-	FUZZTIME=3s ./hack/fuzz.sh
+	FUZZTIME=10s ./hack/fuzz.sh
 	$(MAKE) demo-check
 	$(MAKE) unit
 	$(MAKE) integration-mcm
