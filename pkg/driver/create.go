@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
@@ -52,6 +53,9 @@ func (d *Driver) CreateMachine(ctx context.Context, req *mcmdriver.CreateMachine
 
 // ensureServer returns the ACTIVE server of the machine, adopting or creating it.
 func (d *Driver) ensureServer(ctx context.Context, s *scope, name string) (*servers.Server, error) {
+	if d.absent.take(s, name) {
+		return d.createServer(ctx, s, name)
+	}
 	existing, err := s.findOwnedServer(ctx, name)
 	switch {
 	case err == nil:
@@ -69,7 +73,14 @@ func (d *Driver) adoptServer(ctx context.Context, s *scope, server *servers.Serv
 	if err != nil {
 		return nil, d.cleanupIfFailed(ctx, s, server.Name, server.ID, err)
 	}
-	return active, d.ensureServerTags(ctx, s, active)
+	if err := d.ensureServerTags(ctx, s, active); err != nil {
+		return nil, err
+	}
+	nets, err := d.resolveNetworks(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return active, d.allowPodNetwork(ctx, s, active.ID, nets)
 }
 
 // ensureServerTags adds our Nova tags to a server that lacks them (one made by the peer driver),
@@ -98,15 +109,24 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 	if err != nil {
 		return nil, err
 	}
-	portIDs, err := d.ensurePorts(ctx, s, name, nets)
-	if err != nil {
-		// Ports made before the failure must not leak.
-		return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
-	}
-
-	networks := make([]servers.Network, 0, len(portIDs))
-	for _, id := range portIDs {
-		networks = append(networks, servers.Network{Port: id})
+	// Nova makes the ports (and deletes them with the server) unless the spec pins subnets:
+	// then the driver makes them, with fixed IPs in those subnets, and deletes them itself.
+	var networks []servers.Network
+	var securityGroups []string
+	if s.ownPorts() {
+		portIDs, err := d.ensurePorts(ctx, s, name, nets)
+		if err != nil {
+			// Ports made before the failure must not leak.
+			return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
+		}
+		for _, id := range portIDs {
+			networks = append(networks, servers.Network{Port: id})
+		}
+	} else {
+		for _, n := range nets {
+			networks = append(networks, servers.Network{UUID: n.networkID})
+		}
+		securityGroups = s.spec.SecurityGroups
 	}
 	opts := servers.CreateOpts{
 		Name:             name,
@@ -115,6 +135,7 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 		UserData:         []byte(base64.StdEncoding.EncodeToString(s.userData)),
 		AvailabilityZone: s.spec.AvailabilityZone,
 		Networks:         networks,
+		SecurityGroups:   securityGroups,
 		Metadata:         s.owner.metadata,
 		ConfigDrive:      s.spec.UseConfigDrive,
 		Tags:             s.owner.serverTags(),
@@ -140,7 +161,54 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 	if err != nil {
 		return nil, d.cleanupIfFailed(ctx, s, name, created.ID, err)
 	}
+	if err := d.allowPodNetwork(ctx, s, server.ID, nets); err != nil {
+		// MCM adopts a server it finds without asking again, so a server without its pod
+		// network must not stay: remove it and let MCM retry the create.
+		return nil, errors.Join(err, d.cleanup(ctx, s, name, server.ID))
+	}
 	return server, nil
+}
+
+// allowPodNetwork lets the pod CIDRs through the ports Nova made on pod networks (Neutron's port
+// security drops traffic from addresses that are not the port's own). Ports the driver made got
+// them when they were created.
+func (d *Driver) allowPodNetwork(ctx context.Context, s *scope, serverID string, nets []networkPlan) error {
+	cidrs := s.podCIDRs()
+	if s.ownPorts() || len(cidrs) == 0 {
+		return nil
+	}
+	podNets := map[string]bool{}
+	for _, n := range nets {
+		if n.podNetwork {
+			podNets[n.networkID] = true
+		}
+	}
+	if len(podNets) == 0 {
+		return nil
+	}
+	found, err := s.network.ListPorts(ctx, ports.ListOpts{DeviceID: serverID})
+	if err != nil {
+		return err
+	}
+	for i := range found {
+		p := &found[i]
+		if !podNets[p.NetworkID] {
+			continue
+		}
+		pairs := slices.Clone(p.AllowedAddressPairs)
+		for _, cidr := range cidrs {
+			if !slices.ContainsFunc(pairs, func(a ports.AddressPair) bool { return a.IPAddress == cidr }) {
+				pairs = append(pairs, ports.AddressPair{IPAddress: cidr})
+			}
+		}
+		if len(pairs) == len(p.AllowedAddressPairs) {
+			continue
+		}
+		if err := s.network.UpdatePort(ctx, p.ID, ports.UpdateOpts{AllowedAddressPairs: &pairs}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outcomeUnknown tells whether a failed request may have taken effect anyway: no response or a
@@ -166,11 +234,16 @@ func (d *Driver) cleanupIfFailed(ctx context.Context, s *scope, name, serverID s
 // fault message, one stuck in BUILD past CreateTimeout as such; cleanupIfFailed removes both.
 func (d *Driver) waitForActive(ctx context.Context, s *scope, server *servers.Server) (*servers.Server, error) {
 	deadline := time.Now().Add(d.opts.CreateTimeout)
-	poll := d.newPollSchedule()
+	var learn *learnedDuration
+	if server.Status == "" { // just created (Nova's create response has no status): learn its build time
+		learn = &d.buildTime
+	}
+	poll := d.newPollSchedule(learn)
 	current := server
 	for {
 		switch current.Status {
 		case statusActive:
+			poll.done()
 			return current, nil
 		case statusFailed:
 			msg := current.Fault.Message
@@ -328,12 +401,7 @@ func (d *Driver) ensurePorts(ctx context.Context, s *scope, name string, nets []
 		}
 	}
 
-	// Gardener sets both the legacy field and the list; the peer allows both, so do we.
-	podCIDRs := s.spec.PodNetworkCIDRs
-	if s.spec.PodNetworkCidr != "" {
-		podCIDRs = append([]string{s.spec.PodNetworkCidr}, podCIDRs...)
-	}
-	podCIDRs = dedupe(podCIDRs)
+	podCIDRs := s.podCIDRs()
 	ids := make([]string, 0, len(nets))
 	for _, n := range nets {
 		if p, ok := reusable[n.networkID]; ok {

@@ -63,6 +63,9 @@ func (d *Driver) serverIDOf(ctx context.Context, s *scope, name, providerID stri
 // port bound to another server is kept: MCM's orphan collection may delete a stray duplicate
 // server that has the name of a live Machine, whose port must survive.
 func (d *Driver) deletePorts(ctx context.Context, s *scope, name, serverID string) error {
+	if !s.ownPorts() {
+		return nil // Nova deletes the ports it made with the server
+	}
 	found, err := s.network.ListPorts(ctx, ports.ListOpts{Name: name})
 	if err != nil {
 		return err
@@ -87,7 +90,7 @@ func (d *Driver) deletePorts(ctx context.Context, s *scope, name, serverID strin
 // Real Nova shows status DELETED for a moment before the record disappears; that is not gone yet.
 func (d *Driver) waitForGone(ctx context.Context, s *scope, serverID string) error {
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
-	poll := d.newPollSchedule()
+	poll := d.newPollSchedule(&d.deleteTime)
 	for {
 		if err := poll.wait(ctx); err != nil {
 			return err
@@ -95,6 +98,7 @@ func (d *Driver) waitForGone(ctx context.Context, s *scope, serverID string) err
 		server, err := s.compute.GetServer(ctx, serverID)
 		switch {
 		case openstack.IsNotFound(err):
+			poll.done()
 			return nil
 		case err != nil:
 			return err

@@ -19,7 +19,8 @@ var _ = Describe("failures against the simulator", func() {
 
 	expectNothingLeft := func(name string) {
 		ExpectWithOffset(1, serversNamed(f.sim, name)).To(BeEmpty(), "no server left")
-		ExpectWithOffset(1, portsNamed(f.sim, name)).To(BeEmpty(), "no port left")
+		ExpectWithOffset(1, portsNamed(f.sim, name)).To(BeEmpty(), "no port of ours left")
+		ExpectWithOffset(1, unboundPorts(f.sim)).To(BeEmpty(), "no port left without its server")
 		ExpectWithOffset(1, f.sim.Volumes()).To(BeEmpty(), "no volume left")
 	}
 
@@ -107,6 +108,22 @@ var _ = Describe("failures against the simulator", func() {
 		expectNothingLeft("noflavor")
 	})
 
+	It("maps an unknown security group to InvalidArgument, with its name, whoever makes the ports", func() {
+		for _, pinned := range []bool{false, true} {
+			spec := baseSpec(f.sim)
+			if pinned {
+				subnet := f.sim.Seed().SubnetID
+				spec.SubnetID = &subnet
+			}
+			spec.SecurityGroups = []string{"no-such-group"}
+			f.class = machineClass(spec)
+			_, err := f.create("nosg")
+			Expect(codeOf(err)).To(Equal(codes.InvalidArgument), "pinned subnet: %v", pinned)
+			Expect(err.Error()).To(ContainSubstring("no-such-group"))
+			expectNothingLeft("nosg")
+		}
+	})
+
 	It("reports every problem of a bad MachineClass and Secret at once, with field paths", func() {
 		spec := baseSpec(f.sim)
 		spec.FlavorName = ""
@@ -152,7 +169,7 @@ var _ = Describe("failures against the simulator", func() {
 		time.Sleep(200 * time.Millisecond)
 		f.sim.ResetCounts()
 		_, err = f.status(machine("renew-1"))
-		Expect(err).NotTo(HaveOccurred())
+		Expect(codeOf(err)).To(Equal(codes.Uninitialized))
 		Expect(f.sim.Counts().Get("identity POST /v3/auth/tokens")).To(Equal(1))
 		Expect(f.sim.Counts().Get("compute GET /servers/detail")).To(Equal(1), "no request failed with 401")
 	})

@@ -34,11 +34,10 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(srvs[0].Metadata).To(HaveKeyWithValue(roleKey, "1"))
 		Expect(srvs[0].Tags).To(ContainElements(clusterKey, roleKey))
 
-		By("a driver-made port with security group, pod CIDR and the peer's port tags")
-		ports := portsNamed(f.sim, "worker-a")
+		By("a Nova-made port with the security group and the pod CIDR as allowed address pair")
+		ports := portsOf(f.sim, "worker-a")
 		Expect(ports).To(HaveLen(1))
-		Expect(ports[0].DeviceID).To(Equal(srvs[0].ID))
-		Expect(ports[0].Tags).To(ContainElements(clusterKey, roleKey))
+		Expect(ports[0].DeviceOwner).To(HavePrefix("compute:"))
 		Expect(ports[0].SecurityGroups).To(ConsistOf(f.sim.Seed().SecurityGroupID))
 		Expect(fmt.Sprint(ports[0].AllowedAddressPairs)).To(ContainSubstring("100.96.0.0/11"))
 
@@ -46,7 +45,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.ProviderID).To(Equal(created.ProviderID))
 		st, err = f.status(machine("worker-a"))
-		Expect(err).NotTo(HaveOccurred(), "found by name when the Machine has no provider ID yet")
+		Expect(codeOf(err)).To(Equal(codes.Uninitialized), "found by name when the Machine has no provider ID yet: MCM initializes (adopts) it")
 		Expect(st.ProviderID).To(Equal(created.ProviderID))
 
 		init, err := f.drv.InitializeMachine(context.Background(), &mcmdriver.InitializeMachineRequest{
@@ -58,7 +57,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 
 		Expect(f.delete(withProviderID("worker-a", created.ProviderID))).To(Succeed())
 		Expect(serversNamed(f.sim, "worker-a")).To(BeEmpty())
-		Expect(portsNamed(f.sim, "worker-a")).To(BeEmpty())
+		Expect(f.sim.Ports()).To(BeEmpty(), "Nova deleted its port with the server")
 
 		_, err = f.status(withProviderID("worker-a", created.ProviderID))
 		Expect(codeOf(err)).To(Equal(codes.NotFound))
@@ -73,7 +72,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(second.ProviderID).To(Equal(first.ProviderID))
 		Expect(serversNamed(f.sim, "worker-b")).To(HaveLen(1))
-		Expect(portsNamed(f.sim, "worker-b")).To(HaveLen(1))
+		Expect(f.sim.Ports()).To(HaveLen(1))
 	})
 
 	It("makes no duplicate when the create response is lost after Nova made the server", func() {
@@ -82,7 +81,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(serversNamed(f.sim, "worker-c")).To(HaveLen(1))
 		Expect(created.ProviderID).To(HaveSuffix(serversNamed(f.sim, "worker-c")[0].ID))
-		Expect(portsNamed(f.sim, "worker-c")).To(HaveLen(1))
+		Expect(f.sim.Ports()).To(HaveLen(1))
 	})
 
 	It("adopts the server of a create that crashed after POST /servers", func() {
@@ -102,7 +101,8 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(serversNamed(f.sim, "worker-d")).To(HaveLen(1))
 		Expect(created.ProviderID).To(HaveSuffix(serversNamed(f.sim, "worker-d")[0].ID))
-		Expect(portsNamed(f.sim, "worker-d")).To(HaveLen(1))
+		Expect(f.sim.Ports()).To(HaveLen(1))
+		Expect(fmt.Sprint(f.sim.Ports()[0].AllowedAddressPairs)).To(ContainSubstring("100.96.0.0/11"), "adoption finished the pod network")
 	})
 
 	It("treats deleting a machine that is already gone as success", func() {
@@ -120,10 +120,11 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(list).To(HaveKey(created.ProviderID))
 		Expect(f.delete(withProviderID(list[created.ProviderID], created.ProviderID))).To(Succeed())
 		Expect(f.sim.Servers()).To(BeEmpty())
-		Expect(portsNamed(f.sim, "worker-f")).To(BeEmpty())
+		Expect(f.sim.Ports()).To(BeEmpty())
 	})
 
 	It("deleting a stray duplicate by provider ID keeps the live machine's port (orphan collection)", func() {
+		f.pinSubnet()
 		created, err := f.create("worker-dup")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(portsNamed(f.sim, "worker-dup")).To(HaveLen(1))
@@ -143,7 +144,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err.Error()).To(ContainSubstring("Exhausted all hosts"))
 		Expect(codeOf(err)).To(Equal(codes.Internal))
 		Expect(serversNamed(f.sim, "worker-g")).To(BeEmpty(), "the ERROR server is removed")
-		Expect(portsNamed(f.sim, "worker-g")).To(BeEmpty(), "its port is removed")
+		Expect(f.sim.Ports()).To(BeEmpty(), "its port is removed")
 
 		created, err := f.create("worker-g")
 		Expect(err).NotTo(HaveOccurred(), "the next attempt succeeds")
@@ -158,7 +159,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		f.sim.AddServers(1, ossim.Server{Name: "worker-1", Metadata: map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"}})
 
 		st, err := f.status(machine("worker-1"))
-		Expect(err).NotTo(HaveOccurred())
+		Expect(codeOf(err)).To(Equal(codes.Uninitialized))
 		Expect(st.NodeName).To(Equal("worker-1"))
 		Expect(f.list()).To(HaveLen(2))
 	})
@@ -247,8 +248,41 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		f.class = machineClass(spec)
 		_, err := f.create("worker-n")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(portsNamed(f.sim, "worker-n")).To(HaveLen(1))
-		Expect(portsNamed(f.sim, "worker-n")[0].NetworkID).To(Equal(f.sim.Seed().NetworkID))
+		Expect(portsOf(f.sim, "worker-n")).To(HaveLen(1))
+		Expect(portsOf(f.sim, "worker-n")[0].NetworkID).To(Equal(f.sim.Seed().NetworkID))
+		Expect(fmt.Sprint(portsOf(f.sim, "worker-n")[0].AllowedAddressPairs)).To(ContainSubstring("100.96.0.0/11"))
+	})
+
+	It("makes, tags and deletes the ports itself when the spec pins a subnet", func() {
+		f.pinSubnet()
+		created, err := f.create("worker-s")
+		Expect(err).NotTo(HaveOccurred())
+		ports := portsNamed(f.sim, "worker-s")
+		Expect(ports).To(HaveLen(1))
+		Expect(ports[0].DeviceID).To(Equal(serversNamed(f.sim, "worker-s")[0].ID))
+		Expect(ports[0].Tags).To(ContainElements(clusterKey, roleKey))
+		Expect(ports[0].SecurityGroups).To(ConsistOf(f.sim.Seed().SecurityGroupID))
+		Expect(fmt.Sprint(ports[0].AllowedAddressPairs)).To(ContainSubstring("100.96.0.0/11"))
+		Expect(f.delete(withProviderID("worker-s", created.ProviderID))).To(Succeed())
+		Expect(f.sim.Ports()).To(BeEmpty())
+	})
+
+	It("asks Nova only what it must: no second look before create, no look for the status right after", func() {
+		f.sim.ResetCounts()
+		_, err := f.status(machine("worker-r"))
+		Expect(codeOf(err)).To(Equal(codes.NotFound))
+		created, err := f.create("worker-r")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = f.status(withProviderID("worker-r", created.ProviderID))
+		Expect(err).NotTo(HaveOccurred())
+		counts := f.sim.Counts()
+		Expect(counts.Get("compute GET /servers/detail")).To(Equal(1), "one look by name, shared by status and create")
+		Expect(counts.Get("network GET /")+counts.Get("image GET /")).To(BeZero(), "no version discovery for single-endpoint services")
+
+		By("a Machine whose server is gone is looked up again, not answered from memory")
+		Expect(f.delete(withProviderID("worker-r", created.ProviderID))).To(Succeed())
+		_, err = f.status(withProviderID("worker-r", created.ProviderID))
+		Expect(codeOf(err)).To(Equal(codes.NotFound))
 	})
 })
 

@@ -26,6 +26,8 @@ type scope struct {
 	owner    ownership
 	region   string
 	userData []byte
+	// key identifies the credentials, region and cluster (for per-machine memos).
+	key string
 
 	compute openstack.Compute
 	network openstack.Network
@@ -61,6 +63,7 @@ func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, sec
 		return nil, err
 	}
 	s := &scope{spec: spec, owner: ownershipOf(spec), region: spec.Region, userData: data[userDataKey]}
+	s.key = creds.CacheKey() + "\x00" + spec.Region + "\x00" + s.owner.clusterKey
 	if s.compute, err = session.Compute(); err != nil {
 		return nil, err
 	}
@@ -71,6 +74,23 @@ func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, sec
 		return nil, err
 	}
 	return s, nil
+}
+
+// ownPorts tells whether the driver makes the machine's ports itself: only when the spec pins
+// subnets (Nova cannot pick the subnet of a port it makes). Otherwise Nova makes them and deletes
+// them with the server, which saves creating, tagging, finding and deleting them.
+func (s *scope) ownPorts() bool {
+	return s.spec.NetworkID != "" && (len(s.spec.SubnetIDs) > 0 || (s.spec.SubnetID != nil && *s.spec.SubnetID != ""))
+}
+
+// podCIDRs are the pod network's CIDRs. Gardener sets both the legacy field and the list; the
+// peer allows both, so do we.
+func (s *scope) podCIDRs() []string {
+	cidrs := s.spec.PodNetworkCIDRs
+	if s.spec.PodNetworkCidr != "" {
+		cidrs = append([]string{s.spec.PodNetworkCidr}, cidrs...)
+	}
+	return dedupe(cidrs)
 }
 
 // findOwnedServer finds the one server of this cluster named name. Servers of other clusters with
@@ -129,13 +149,13 @@ func (r *recentServers) put(s *servers.Server) {
 	r.servers[s.ID] = recentServer{server: s, seen: now}
 }
 
-// take returns and forgets a recently seen server.
-func (r *recentServers) take(id string) *servers.Server {
+// get returns a server seen ACTIVE within the TTL.
+func (r *recentServers) get(id string) *servers.Server {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.servers[id]
-	delete(r.servers, id)
 	if !ok || time.Since(e.seen) > r.ttl {
+		delete(r.servers, id)
 		return nil
 	}
 	return e.server
@@ -145,4 +165,43 @@ func (r *recentServers) forget(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.servers, id)
+}
+
+// absentTTL bounds how long "no server" from GetMachineStatus spares CreateMachine its own look.
+// MCM calls CreateMachine right after, in the same reconcile; only this process creates servers
+// of its Machines (leader election), and any create attempt consumes the memo, so a retry looks again.
+const absentTTL = 30 * time.Second
+
+// absentServers remembers machines GetMachineStatus found no server for (by scope key and name).
+type absentServers struct {
+	ttl time.Duration
+
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func newAbsentServers(ttl time.Duration) *absentServers {
+	return &absentServers{ttl: ttl, seen: map[string]time.Time{}}
+}
+
+func (a *absentServers) put(s *scope, name string) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, t := range a.seen {
+		if now.Sub(t) > a.ttl {
+			delete(a.seen, k)
+		}
+	}
+	a.seen[s.key+"\x00"+name] = now
+}
+
+// take reports and forgets a fresh "no server" for the machine.
+func (a *absentServers) take(s *scope, name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := s.key + "\x00" + name
+	t, ok := a.seen[k]
+	delete(a.seen, k)
+	return ok && time.Since(t) <= a.ttl
 }

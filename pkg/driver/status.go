@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,12 +13,17 @@ import (
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 )
 
 // GetMachineStatus tells MCM whether the machine's server exists. MCM calls it before every
-// create: NotFound makes it create, an answer makes it adopt the server after a crash. A server in
-// ERROR is reported NotFound so that CreateMachine runs, removes it and reports its fault; one
-// still in BUILD is Uninitialized, so MCM calls InitializeMachine, which waits for it.
+// create: NotFound makes it create. A server found by name (an earlier attempt made it, and MCM
+// never learnt its provider ID) is reported Uninitialized, so MCM calls InitializeMachine, which
+// finishes what that attempt may have skipped (our tags, the pod network on its ports). A server
+// in ERROR is reported NotFound so that CreateMachine runs, removes it and reports its fault; one
+// still in BUILD is Uninitialized too. A server CreateMachine saw ACTIVE moments ago is answered
+// from memory: MCM asks right after every create.
 func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachineStatusRequest) (resp *mcmdriver.GetMachineStatusResponse, err error) {
 	defer func(start time.Time) { d.track("GetMachineStatus", start, err) }(time.Now())
 	name := req.Machine.Name
@@ -25,17 +31,31 @@ func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachine
 	if err != nil {
 		return nil, statusError("get status of machine "+name, err)
 	}
+	byName := req.Machine.Spec.ProviderID == ""
+	if !byName {
+		if id, err := decodeProviderID(req.Machine.Spec.ProviderID); err == nil {
+			if server := d.recent.get(id); server != nil {
+				return &mcmdriver.GetMachineStatusResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
+			}
+		}
+	}
 	server, err := d.lookupServer(ctx, s, name, req.Machine.Spec.ProviderID)
 	if err != nil {
+		if byName && errors.Is(err, openstack.ErrNotFound) {
+			d.absent.put(s, name)
+		}
 		return nil, statusError("get status of machine "+name, err)
 	}
 	providerID := encodeProviderID(s.region, server.ID)
-	switch server.Status {
-	case statusFailed:
+	switch {
+	case server.Status == statusFailed:
 		return nil, status.Error(codes.NotFound, sanitize(fmt.Sprintf("server %s of machine %s is in ERROR (%s); it will be replaced", server.ID, name, server.Fault.Message)))
-	case statusBuild:
+	case server.Status == statusBuild:
 		return &mcmdriver.GetMachineStatusResponse{ProviderID: providerID, NodeName: server.Name},
 			status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s is still being built", server.ID, name))
+	case byName:
+		return &mcmdriver.GetMachineStatusResponse{ProviderID: providerID, NodeName: server.Name, Addresses: nodeAddresses(server)},
+			status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s was made by an earlier attempt; initializing it", server.ID, name))
 	}
 	return &mcmdriver.GetMachineStatusResponse{
 		ProviderID: providerID,
@@ -44,15 +64,16 @@ func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachine
 	}, nil
 }
 
-// InitializeMachine waits until the server MCM just created (or found in BUILD) is ACTIVE, makes
-// sure it carries our Nova tags, and reports its addresses. Right after CreateMachine the server
-// is known to be ready, so this costs no request.
+// InitializeMachine waits until the server MCM just created (or found in BUILD, or made by an
+// earlier attempt) is ACTIVE, makes sure it carries our Nova tags and the pod network on its
+// ports, and reports its addresses. Right after CreateMachine the server is known to be ready, so
+// this costs no request.
 func (d *Driver) InitializeMachine(ctx context.Context, req *mcmdriver.InitializeMachineRequest) (resp *mcmdriver.InitializeMachineResponse, err error) {
 	defer func(start time.Time) { d.track("InitializeMachine", start, err) }(time.Now())
 	name := req.Machine.Name
 	if req.Machine.Spec.ProviderID != "" {
 		if id, err := decodeProviderID(req.Machine.Spec.ProviderID); err == nil {
-			if server := d.recent.take(id); server != nil {
+			if server := d.recent.get(id); server != nil {
 				return &mcmdriver.InitializeMachineResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
 			}
 		}
@@ -69,6 +90,7 @@ func (d *Driver) InitializeMachine(ctx context.Context, req *mcmdriver.Initializ
 	if err != nil {
 		return nil, statusError("initialize machine "+name, err)
 	}
+	d.recent.put(server)
 	return &mcmdriver.InitializeMachineResponse{
 		ProviderID: encodeProviderID(s.region, server.ID),
 		NodeName:   server.Name,

@@ -169,3 +169,41 @@ func portsNamed(sim *ossim.Sim, name string) []ossim.Port {
 	}
 	return out
 }
+
+// portsOf are the ports bound to the machine's servers (Nova made them; their name is empty).
+func portsOf(sim *ossim.Sim, name string) []ossim.Port {
+	ids := map[string]bool{}
+	for _, s := range serversNamed(sim, name) {
+		ids[s.ID] = true
+	}
+	var out []ossim.Port
+	for _, p := range sim.Ports() {
+		if ids[p.DeviceID] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// unboundPorts are ports whose server does not exist (leaks).
+func unboundPorts(sim *ossim.Sim) []ossim.Port {
+	live := map[string]bool{}
+	for _, s := range sim.Servers() {
+		live[s.ID] = true
+	}
+	var out []ossim.Port
+	for _, p := range sim.Ports() {
+		if !live[p.DeviceID] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pinSubnet makes the driver create the machine's ports itself (fixed IPs in the subnet).
+func (f *fixture) pinSubnet() {
+	spec := baseSpec(f.sim)
+	subnet := f.sim.Seed().SubnetID
+	spec.SubnetID = &subnet
+	f.class = machineClass(spec)
+}

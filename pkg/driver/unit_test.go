@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
@@ -135,5 +136,27 @@ func TestSanitizeKeepsBalancedBrackets(t *testing.T) {
 		if !ok || st.Message() != want {
 			t.Errorf("MCM parses %q as %q", want, st.Message())
 		}
+	}
+}
+
+func TestLearnedDurationConvergesOnOneLook(t *testing.T) {
+	var l learnedDuration
+	if _, ok := l.firstWait(time.Millisecond, time.Minute); ok {
+		t.Fatal("nothing learned yet: the default schedule applies")
+	}
+	l.observe(2*time.Second, false, 5*time.Second) // first look too early; seen done at 5 s
+	if w, _ := l.firstWait(time.Millisecond, time.Minute); w != 5*time.Second {
+		t.Fatalf("first wait after a miss = %v, want the observed 5s", w)
+	}
+	l.observe(5*time.Second, true, 5*time.Second) // done at the first look: probe a bit earlier
+	if w, _ := l.firstWait(time.Millisecond, time.Minute); w != 4250*time.Millisecond {
+		t.Fatalf("first wait after a hit = %v, want 4.25s", w)
+	}
+	if w, _ := l.firstWait(time.Millisecond, 3*time.Second); w != 3*time.Second {
+		t.Fatalf("first wait = %v, want the ceiling 3s", w)
+	}
+	l.observe(time.Millisecond, true, time.Millisecond)
+	if w, _ := l.firstWait(time.Second, time.Minute); w != time.Second {
+		t.Fatalf("first wait = %v, want the floor 1s", w)
 	}
 }

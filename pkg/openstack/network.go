@@ -17,6 +17,8 @@ type Network interface {
 	// ListPorts returns all ports matching opts (all pages).
 	ListPorts(ctx context.Context, opts ports.ListOpts) ([]ports.Port, error)
 	CreatePort(ctx context.Context, opts ports.CreateOptsBuilder) (*ports.Port, error)
+	// UpdatePort changes a port (the pod network's allowed address pairs on a Nova-made port).
+	UpdatePort(ctx context.Context, id string, opts ports.UpdateOptsBuilder) error
 	// DeletePort deletes a port; a port that is already gone is not an error.
 	DeletePort(ctx context.Context, id string) error
 	// ReplacePortTags sets the port's tags to exactly tags.
@@ -50,6 +52,13 @@ func (c *neutronClient) CreatePort(ctx context.Context, opts ports.CreateOptsBui
 		return nil, fmt.Errorf("creating port: %w", err)
 	}
 	return p, nil
+}
+
+func (c *neutronClient) UpdatePort(ctx context.Context, id string, opts ports.UpdateOptsBuilder) error {
+	if _, err := ports.Update(withOperation(ctx, "network", "update_port"), c.sc, id, opts).Extract(); err != nil {
+		return fmt.Errorf("updating port %s: %w", id, err)
+	}
+	return nil
 }
 
 func (c *neutronClient) DeletePort(ctx context.Context, id string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -173,12 +174,60 @@ func newSession(ctx context.Context, creds *credentials.Credentials, region stri
 	if err := gopenstack.Authenticate(ctx, provider, authOpts); err != nil {
 		return nil, fmt.Errorf("authenticating with Keystone: %w", err)
 	}
+	skipVersionDiscovery(provider)
 	iface := gophercloud.AvailabilityPublic
 	if creds.Interface != "" {
 		iface = gophercloud.Availability(trimSuffix(creds.Interface, "URL"))
 	}
 	s := &Session{provider: provider, region: region, iface: iface, opts: opts, lookups: newLookupCache(opts.LookupTTL), lastUsed: time.Now()}
 	return s, nil
+}
+
+// skipVersionDiscovery makes service clients take the catalog's endpoint as it is when the
+// catalog has exactly one endpoint for the service, interface and region: gophercloud otherwise
+// GETs the root of Neutron and Glance (version discovery) for every session, a request that only
+// matters when a catalog lists several versions of one service.
+func skipVersionDiscovery(provider *gophercloud.ProviderClient) {
+	result, ok := provider.GetAuthResult().(interface {
+		ExtractServiceCatalog() (*tokens.ServiceCatalog, error)
+	})
+	if !ok {
+		return
+	}
+	catalog, err := result.ExtractServiceCatalog()
+	if err != nil || catalog == nil {
+		return
+	}
+	discovering := provider.EndpointLocator
+	provider.EndpointLocator = func(opts gophercloud.EndpointOpts) (string, error) {
+		if url, ok := onlyEndpoint(catalog, opts); ok {
+			return url, nil
+		}
+		return discovering(opts)
+	}
+}
+
+// onlyEndpoint returns the one catalog endpoint matching opts, if there is exactly one.
+func onlyEndpoint(catalog *tokens.ServiceCatalog, opts gophercloud.EndpointOpts) (string, bool) {
+	var found []string
+	for _, entry := range catalog.Entries {
+		if !slices.Contains(opts.Types(), entry.Type) || (opts.Name != "" && entry.Name != opts.Name) {
+			continue
+		}
+		for _, ep := range entry.Endpoints {
+			if gophercloud.Availability(ep.Interface) != opts.Availability {
+				continue
+			}
+			if opts.Region != "" && ep.Region != opts.Region && ep.RegionID != opts.Region {
+				continue
+			}
+			found = append(found, gophercloud.NormalizeURL(ep.URL))
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
 }
 
 func trimSuffix(s, suffix string) string {

@@ -45,6 +45,7 @@ type fixture struct {
 	region                     string
 	compute, network           *gophercloud.ServiceClient
 	networkID, sgName, keyName string
+	subnetID                   string
 	cleanup                    []func(context.Context)
 	secret                     *corev1.Secret
 }
@@ -72,8 +73,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	fx.networkID = net.ID
 	fx.cleanup = append(fx.cleanup, func(ctx context.Context) { _ = networks.Delete(ctx, fx.network, net.ID).ExtractErr() })
-	_, err = subnets.Create(ctx, fx.network, subnets.CreateOpts{NetworkID: net.ID, CIDR: "10.99.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	subnet, err := subnets.Create(ctx, fx.network, subnets.CreateOpts{NetworkID: net.ID, CIDR: "10.99.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
 	Expect(err).NotTo(HaveOccurred())
+	fx.subnetID = subnet.ID
 	sg, err := groups.Create(ctx, fx.network, groups.CreateOpts{Name: "pco-e2e-" + suffix}).Extract()
 	Expect(err).NotTo(HaveOccurred())
 	fx.sgName = sg.Name
@@ -130,6 +132,14 @@ func portsNamed(ctx context.Context, name string) []ports.Port {
 	return list
 }
 
+func portsOfServer(ctx context.Context, serverID string) []ports.Port {
+	pages, err := ports.List(fx.network, ports.ListOpts{DeviceID: serverID}).AllPages(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	list, err := ports.ExtractPorts(pages)
+	Expect(err).NotTo(HaveOccurred())
+	return list
+}
+
 var _ = Describe("the driver against a real OpenStack", func() {
 	It("creates, adopts, reports, lists and deletes a machine, leaving nothing behind", func(ctx SpecContext) {
 		d := driver.New(driverOptions())
@@ -156,15 +166,16 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(srv.Status).To(Equal("ACTIVE"))
 		Expect(srv.Metadata).To(HaveKeyWithValue(clusterKey, "1"))
-		ps := portsNamed(ctx, name)
-		Expect(ps).To(HaveLen(1))
-		Expect(ps[0].DeviceID).To(Equal(id))
-		Expect(ps[0].Tags).To(ContainElements(clusterKey, roleKey))
+		ps := portsOfServer(ctx, id)
+		Expect(ps).To(HaveLen(1), "Nova made the server's port")
 		Expect(ps[0].AllowedAddressPairs).To(ContainElement(HaveField("IPAddress", "100.96.0.0/11")))
 
 		got, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
-		Expect(err).NotTo(HaveOccurred())
+		st, _ = status.FromError(err)
+		Expect(st.Code()).To(Equal(codes.Uninitialized), "found by name: MCM initializes (adopts) it")
 		Expect(got.ProviderID).To(Equal(created.ProviderID))
+		_, err = d.InitializeMachine(ctx, &mcmdriver.InitializeMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
 		list, err := d.ListMachines(ctx, &mcmdriver.ListMachinesRequest{MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(list.MachineList).To(HaveKeyWithValue(created.ProviderID, name))
@@ -173,12 +184,31 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		Expect(err).NotTo(HaveOccurred())
 		gone, err := servers.Get(ctx, fx.compute, id).Extract()
 		Expect(gophercloud.ResponseCodeIs(err, 404)).To(BeTrue(), "the server is gone when DeleteMachine returns, not %+v", gone)
-		Expect(portsNamed(ctx, name)).To(BeEmpty())
+		Eventually(func() []ports.Port { return portsOfServer(ctx, id) }).WithTimeout(30*time.Second).Should(BeEmpty(), "Nova deletes the ports it made")
 		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred(), "deleting again succeeds")
 		_, err = d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
 		st, _ = status.FromError(err)
 		Expect(st.Code()).To(Equal(codes.NotFound))
+	})
+
+	It("makes, tags and deletes the ports itself when the spec pins a subnet", func(ctx SpecContext) {
+		d := driver.New(driverOptions())
+		mc := class(func(s *api.MachineProviderConfigSpec) { s.SubnetIDs = []string{fx.subnetID} })
+		name := fmt.Sprintf("pco-e2e-subnet-%d", time.Now().Unix())
+		created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) {
+			_, _ = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		})
+		ps := portsNamed(ctx, name)
+		Expect(ps).To(HaveLen(1))
+		Expect(ps[0].Tags).To(ContainElements(clusterKey, roleKey))
+		Expect(ps[0].FixedIPs).To(ContainElement(HaveField("SubnetID", fx.subnetID)))
+		Expect(ps[0].AllowedAddressPairs).To(ContainElement(HaveField("IPAddress", "100.96.0.0/11")))
+		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(portsNamed(ctx, name)).To(BeEmpty())
 	})
 
 	It("boots a diskless flavor from a Cinder volume", func(ctx SpecContext) {
