@@ -1,6 +1,7 @@
 // Command cluster-registrar runs beside the machine controller and keeps the cluster registry
 // (registry.pco-mcm.io) current: ClusterInfo for the clusters our machines form, and clusters
-// connected by kubeconfig (ClusterConnect), with their auth data in referenced Secrets.
+// connected by kubeconfig (ClusterConnect), with their auth data in referenced Secrets. With
+// --authapi-port it also serves the per-user auth API (auth.registry.pco-mcm.io, docs/authapi.md).
 package main
 
 import (

@@ -52,5 +52,42 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		}, "items"),
 		Dependencies: []string{listMeta, item},
 	}
+	integer := func(desc string) spec.Schema {
+		return spec.Schema{SchemaProps: spec.SchemaProps{Type: []string{"integer"}, Format: "int32", Description: desc}}
+	}
+	cluster := authv1alpha1.Cluster{}.OpenAPIModelName()
+	defs[cluster] = common.OpenAPIDefinition{
+		Schema: object("Cluster is a registered cluster as a user of it sees it.",
+			map[string]spec.Schema{
+				"apiVersion": str("APIVersion of the object."),
+				"kind":       str("Kind of the object."),
+				"metadata":   refTo(objectMeta),
+				"spec": object("What a user needs to know about the cluster.", map[string]spec.Schema{
+					"name":              str("The cluster's name."),
+					"displayName":       str("The cluster's display name."),
+					"provider":          str("pluscloud-open, or Generic for connected clusters."),
+					"endpoint":          str("The cluster's API server URL."),
+					"kubernetesVersion": str("The cluster's Kubernetes version."),
+					"nodeCount":         integer("Ready nodes."),
+					"region":            str("The OpenStack region."),
+					"project":           str("The OpenStack project."),
+				}, "name"),
+				"status": object("The cluster's state as the registrar last saw it.", map[string]spec.Schema{
+					"phase":  str("Active, NotReady, NotConnected, Registered or Lost."),
+					"reason": str("Why the cluster is in its phase."),
+				}),
+			}),
+		Dependencies: []string{objectMeta},
+	}
+	defs[authv1alpha1.ClusterList{}.OpenAPIModelName()] = common.OpenAPIDefinition{
+		Schema: object("ClusterList is a list of Clusters.", map[string]spec.Schema{
+			"apiVersion": str("APIVersion of the object."),
+			"kind":       str("Kind of the object."),
+			"metadata":   refTo(listMeta),
+			"items": {SchemaProps: spec.SchemaProps{Type: []string{"array"},
+				Items: &spec.SchemaOrArray{Schema: &spec.Schema{SchemaProps: spec.SchemaProps{Ref: ref(cluster)}}}}},
+		}, "items"),
+		Dependencies: []string{listMeta, cluster},
+	}
 	return defs
 }

@@ -8,25 +8,34 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 )
 
@@ -35,8 +44,10 @@ type Options struct {
 	// Kubeconfig is the management cluster's kubeconfig: the kube-apiserver that authentication
 	// (TokenReview, the extension-apiserver-authentication ConfigMap with the client and
 	// front-proxy CAs) and authorization (SubjectAccessReview) are delegated to, and where the
-	// registry's ClusterUserAuths and Secrets are read. Required.
+	// registry's ClusterUserAuths, ClusterInfos and Secrets are read. Empty: in-cluster.
 	Kubeconfig string
+	// Config reads the registry (default: from Kubeconfig).
+	Config *restclient.Config
 	// BindAddress defaults to 127.0.0.1.
 	BindAddress net.IP
 	// BindPort 0 picks a free port.
@@ -45,25 +56,39 @@ type Options struct {
 	// self-signed serving certificate is valid for <name>.<namespace>.svc. Defaults:
 	// kube-system, pco-mcm-authapi.
 	ServiceNamespace, ServiceName string
-	// Client reads the registry; default: a client from Kubeconfig.
-	Client client.WithWatch
+	// ServicePort is the Service's port in the APIService (default: the port listened on).
+	ServicePort int
+	// CertDir holds the serving certificate as tls.crt and tls.key (a mounted kubernetes.io/tls
+	// Secret, e.g. cert-manager's; re-read when they change) and, for RegisterAPIService, the
+	// CA as ca.crt. Empty: a self-signed certificate made in memory at start.
+	CertDir string
+	// SecretNamespace is where the registry's Secrets are (see SourceOptions).
+	SecretNamespace string
+	// RegisterAPIService makes Run create or update the APIService with this server's CA,
+	// instead of leaving it to a chart (it needs create, get and update on apiservices).
+	RegisterAPIService bool
+	// APIServiceOwner names a ClusterRole the registered APIService is owned by (its
+	// ownerReference): when a chart uninstall deletes that ClusterRole, the garbage collector
+	// deletes the APIService, which would otherwise point at a Service that is gone and
+	// break discovery (and namespace deletion) cluster-wide. Needs get on that ClusterRole.
+	APIServiceOwner string
 }
 
 // Server is the aggregated API server of auth.registry.pco-mcm.io.
 type Server struct {
 	generic  *genericapiserver.GenericAPIServer
+	source   *Source
 	opts     Options
 	port     int
 	caBundle []byte
+	cfg      *restclient.Config
 }
 
-// NewServer builds the server: a listener on BindAddress, a self-signed serving certificate,
-// delegated authentication (anonymous requests are refused) and authorization, and the
-// clusteruserauths resource.
+// NewServer builds the server: a listener on BindAddress, the serving certificate (from
+// CertDir or self-signed), delegated authentication (anonymous requests are refused) and
+// authorization, and the resources clusteruserauths and clusters, read from informers that
+// Run starts.
 func NewServer(opts Options) (*Server, error) {
-	if opts.Kubeconfig == "" {
-		return nil, fmt.Errorf("the management cluster's kubeconfig is required")
-	}
 	if opts.BindAddress == nil {
 		opts.BindAddress = net.IPv4(127, 0, 0, 1)
 	}
@@ -73,24 +98,16 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.ServiceName == "" {
 		opts.ServiceName = "pco-mcm-authapi"
 	}
-	if opts.Client == nil {
-		cfg, err := clientcmd.BuildConfigFromFlags("", opts.Kubeconfig)
-		if err != nil {
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = clientcmd.BuildConfigFromFlags("", opts.Kubeconfig); err != nil {
 			return nil, err
 		}
-		// Every request reads the source objects (no cache yet): client-go's default 5 QPS
-		// would serialize the server.
-		cfg.QPS, cfg.Burst = 500, 1000
-		scheme := runtime.NewScheme()
-		if err := clientgoscheme.AddToScheme(scheme); err != nil {
-			return nil, err
-		}
-		if err := registryv1alpha1.AddToScheme(scheme); err != nil {
-			return nil, err
-		}
-		if opts.Client, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
-			return nil, err
-		}
+	}
+	source, err := NewSource(cfg, SourceOptions{SecretNamespace: opts.SecretNamespace})
+	if err != nil {
+		return nil, err
 	}
 
 	scheme := runtime.NewScheme()
@@ -107,16 +124,33 @@ func NewServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*Server, error) {
+		_ = listener.Close()
+		return nil, err
+	}
 	serving := genericoptions.NewSecureServingOptions().WithLoopback()
 	serving.BindAddress = opts.BindAddress
 	serving.Listener = listener
 	serving.BindPort = listener.Addr().(*net.TCPAddr).Port
-	serving.ServerCert.CertDirectory, serving.ServerCert.PairName = "", "" // in memory
-	svcDNS := opts.ServiceName + "." + opts.ServiceNamespace + ".svc"
-	if err := serving.MaybeDefaultWithSelfSignedCerts(opts.BindAddress.String(),
-		[]string{svcDNS, svcDNS + ".cluster.local", "localhost"}, []net.IP{opts.BindAddress}); err != nil {
-		_ = listener.Close()
-		return nil, err
+	serving.ServerCert.CertDirectory, serving.ServerCert.PairName = "", "" // never written to disk
+	var caBundle []byte
+	if opts.CertDir != "" {
+		serving.ServerCert.CertKey.CertFile = filepath.Join(opts.CertDir, corev1.TLSCertKey)
+		serving.ServerCert.CertKey.KeyFile = filepath.Join(opts.CertDir, corev1.TLSPrivateKeyKey)
+		if opts.RegisterAPIService {
+			if caBundle, err = os.ReadFile(filepath.Join(opts.CertDir, "ca.crt")); err != nil {
+				return fail(fmt.Errorf("registering the APIService needs the CA (ca.crt) beside the serving certificate: %w", err))
+			}
+		}
+	} else {
+		svcDNS := opts.ServiceName + "." + opts.ServiceNamespace + ".svc"
+		if err := serving.MaybeDefaultWithSelfSignedCerts(opts.BindAddress.String(),
+			[]string{svcDNS, svcDNS + ".cluster.local", "localhost"}, []net.IP{opts.BindAddress}); err != nil {
+			return fail(err)
+		}
+		if caBundle, err = servingCA(serving); err != nil {
+			return fail(err)
+		}
 	}
 
 	authn := genericoptions.NewDelegatingAuthenticationOptions()
@@ -132,45 +166,47 @@ func NewServer(opts Options) (*Server, error) {
 	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(GetOpenAPIDefinitions, namer)
 	config.OpenAPIV3Config.Info.Title = "pco-mcm-authapi"
 	if err := serving.ApplyTo(&config.SecureServing, &config.LoopbackClientConfig); err != nil {
-		_ = listener.Close()
-		return nil, err
+		return fail(err)
 	}
 	if err := authn.ApplyTo(&config.Authentication, config.SecureServing, config.OpenAPIConfig); err != nil {
-		_ = listener.Close()
-		return nil, err
+		return fail(err)
 	}
 	if err := authz.ApplyTo(&config.Authorization); err != nil {
-		_ = listener.Close()
-		return nil, err
+		return fail(err)
 	}
 	config.Authentication.Authenticator = refuseAnonymous(config.Authentication.Authenticator)
+	// Not ready until the informers have delivered the registry: an empty list before that
+	// would be a wrong answer, not a slow one.
+	config.AddReadyzChecks(healthz.NamedCheck("registry-informers", func(*http.Request) error {
+		if !source.HasSynced() {
+			return fmt.Errorf("the registry's informers have not synced")
+		}
+		return nil
+	}))
 
 	generic, err := config.Complete().New("pco-mcm-authapi", genericapiserver.NewEmptyDelegate())
 	if err != nil {
-		_ = listener.Close()
-		return nil, err
+		return fail(err)
 	}
 
-	store := &ClusterUserAuthStore{Client: opts.Client}
-	storage := NewStorage[*authv1alpha1.ClusterUserAuth, *authv1alpha1.ClusterUserAuthList](store,
+	authorizer := config.Authorization.Authorizer
+	userAuths := NewStorage[*authv1alpha1.ClusterUserAuth, *authv1alpha1.ClusterUserAuthList](NewClusterUserAuthStore(source),
 		func() *authv1alpha1.ClusterUserAuth { return &authv1alpha1.ClusterUserAuth{} },
 		func() *authv1alpha1.ClusterUserAuthList { return &authv1alpha1.ClusterUserAuthList{} },
-		authv1alpha1.Resource, "clusteruserauth", config.Authorization.Authorizer)
+		authv1alpha1.Resource, "clusteruserauth", authorizer, WithTable(userAuthTable))
+	clusters := NewStorage[*authv1alpha1.Cluster, *authv1alpha1.ClusterList](NewClusterStore(source),
+		func() *authv1alpha1.Cluster { return &authv1alpha1.Cluster{} },
+		func() *authv1alpha1.ClusterList { return &authv1alpha1.ClusterList{} },
+		authv1alpha1.ClusterResource, "cluster", authorizer, WithTable(clusterTable))
 	group := genericapiserver.NewDefaultAPIGroupInfo(authv1alpha1.GroupName, scheme, metav1.ParameterCodec, codecs)
 	group.VersionedResourcesStorageMap[authv1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
-		authv1alpha1.Resource.Resource: storage,
+		authv1alpha1.Resource.Resource:        userAuths,
+		authv1alpha1.ClusterResource.Resource: clusters,
 	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
-		_ = listener.Close()
-		return nil, err
+		return fail(err)
 	}
-
-	s := &Server{generic: generic, opts: opts, port: serving.BindPort}
-	if s.caBundle, err = servingCA(serving); err != nil {
-		_ = listener.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Server{generic: generic, source: source, opts: opts, port: serving.BindPort, caBundle: caBundle, cfg: cfg}, nil
 }
 
 // refuseAnonymous makes requests without credentials unauthenticated (401) instead of
@@ -211,15 +247,88 @@ func servingCA(serving *genericoptions.SecureServingOptionsWithLoopback) ([]byte
 // Port is the port the server listens on.
 func (s *Server) Port() int { return s.port }
 
-// CABundle is the PEM CA of the server's self-signed serving certificate.
+// CABundle is the PEM CA of the server's serving certificate: the self-signed one's, or
+// CertDir's ca.crt when RegisterAPIService is set (else nil).
 func (s *Server) CABundle() []byte { return s.caBundle }
 
 // Handler serves the API (for tests without TLS).
 func (s *Server) Handler() http.Handler { return s.generic.Handler }
 
-// Run serves until ctx is done.
+// Ready says whether the registry's informers have synced.
+func (s *Server) Ready() bool { return s.source.HasSynced() }
+
+// Run starts the informers, registers the APIService when asked to, and serves until ctx is
+// done.
 func (s *Server) Run(ctx context.Context) error {
+	log := klog.FromContext(ctx).WithName("authapi")
+	if err := s.source.Start(ctx); err != nil {
+		return err
+	}
+	if s.opts.RegisterAPIService {
+		// Registered in the background, retried until it works (the RBAC for it may come
+		// with the same install), while the server already serves.
+		go func() {
+			_ = wait.PollUntilContextCancel(ctx, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+				if err := s.RegisterAPIService(ctx); err != nil {
+					log.Error(err, "Registering the APIService; retrying", "apiService", s.APIService().GetName())
+					return false, nil
+				}
+				log.Info("Registered the APIService", "apiService", s.APIService().GetName(),
+					"service", s.opts.ServiceNamespace+"/"+s.opts.ServiceName)
+				return true, nil
+			})
+		}()
+	}
+	log.Info("Serving", "group", authv1alpha1.SchemeGroupVersion.String(), "port", s.port)
 	return s.generic.PrepareRun().RunWithContext(ctx)
+}
+
+// Start is Run, for a controller-runtime manager.
+func (s *Server) Start(ctx context.Context) error { return s.Run(ctx) }
+
+// NeedLeaderElection is false: every replica serves (the Service balances over them).
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// RegisterAPIService creates the APIService, or updates its spec when it differs.
+func (s *Server) RegisterAPIService(ctx context.Context) error {
+	c, err := client.New(s.cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	want := s.APIService()
+	if s.opts.APIServiceOwner != "" {
+		var owner rbacv1.ClusterRole
+		if err := c.Get(ctx, client.ObjectKey{Name: s.opts.APIServiceOwner}, &owner); err != nil {
+			return fmt.Errorf("reading the APIService's owner ClusterRole %s: %w", s.opts.APIServiceOwner, err)
+		}
+		want.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole",
+			Name: owner.Name, UID: owner.UID}})
+	}
+	got := &unstructured.Unstructured{}
+	got.SetGroupVersionKind(APIServiceGVK)
+	err = c.Get(ctx, client.ObjectKey{Name: want.GetName()}, got)
+	if apierrors.IsNotFound(err) {
+		return c.Create(ctx, want)
+	}
+	if err != nil {
+		return err
+	}
+	if equality.Semantic.DeepEqual(got.Object["spec"], want.Object["spec"]) &&
+		(s.opts.APIServiceOwner == "" || equality.Semantic.DeepEqual(got.GetOwnerReferences(), want.GetOwnerReferences())) {
+		return nil
+	}
+	got.Object["spec"] = want.Object["spec"]
+	if s.opts.APIServiceOwner != "" {
+		got.SetOwnerReferences(want.GetOwnerReferences())
+	}
+	return c.Update(ctx, got)
+}
+
+func (s *Server) servicePort() int {
+	if s.opts.ServicePort != 0 {
+		return s.opts.ServicePort
+	}
+	return s.port
 }
 
 // APIServiceGVK is apiregistration.k8s.io/v1 APIService (k8s.io/kube-aggregator is not a
@@ -227,7 +336,8 @@ func (s *Server) Run(ctx context.Context) error {
 var APIServiceGVK = schema.GroupVersionKind{Group: "apiregistration.k8s.io", Version: "v1", Kind: "APIService"}
 
 // APIService registers this server with the kube-aggregator: v1alpha1.auth.registry.pco-mcm.io
-// served by Service ServiceNamespace/ServiceName on port Port(), trusted through CABundle().
+// served by Service ServiceNamespace/ServiceName on ServicePort (default Port()), trusted
+// through CABundle().
 func (s *Server) APIService() *unstructured.Unstructured {
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"spec": map[string]any{
@@ -239,7 +349,7 @@ func (s *Server) APIService() *unstructured.Unstructured {
 			"service": map[string]any{
 				"namespace": s.opts.ServiceNamespace,
 				"name":      s.opts.ServiceName,
-				"port":      int64(s.port),
+				"port":      int64(s.servicePort()),
 			},
 		},
 	}}

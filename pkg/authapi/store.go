@@ -50,7 +50,31 @@ type Store[T runtime.Object, TList runtime.Object] interface {
 // done or the source ended); events carry T.
 type WatchStore[T runtime.Object, TList runtime.Object] interface {
 	Store[T, TList]
-	Watch(ctx Context) (<-chan watch.Event, error)
+	Watch(ctx Context, opts WatchOptions) (<-chan watch.Event, error)
+}
+
+// WatchOptions are the parts of a watch request a Store implements (label and field
+// selectors are applied by the adapter).
+type WatchOptions struct {
+	// ResourceVersion to start after; "" or "0": from the current state.
+	ResourceVersion string
+	// SendInitialEvents and AllowWatchBookmarks ask for a watch-list (client-go's
+	// WatchListClient): the current objects as ADDED events, then a bookmark annotated
+	// k8s.io/initial-events-end.
+	SendInitialEvents   *bool
+	AllowWatchBookmarks bool
+}
+
+// Option changes what NewStorage serves.
+type Option func(*storageOptions)
+
+type storageOptions struct {
+	table rest.TableConvertor
+}
+
+// WithTable sets the table kubectl get prints (default: name and age).
+func WithTable(t rest.TableConvertor) Option {
+	return func(o *storageOptions) { o.table = t }
 }
 
 // Storage is what NewStorage returns.
@@ -67,7 +91,11 @@ type Storage interface {
 // (cluster-scoped), the default TableConvertor, and Watcher when store is a WatchStore.
 // newObj and newList return empty objects; authz is passed to the Store in the Context.
 func NewStorage[T runtime.Object, TList runtime.Object](store Store[T, TList], newObj func() T, newList func() TList,
-	gvr schema.GroupVersionResource, singularName string, authz authorizer.Authorizer) Storage {
+	gvr schema.GroupVersionResource, singularName string, authz authorizer.Authorizer, opts ...Option) Storage {
+	o := storageOptions{table: rest.NewDefaultTableConvertor(gvr.GroupResource())}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &storage[T, TList]{
 		store:          store,
 		newObj:         newObj,
@@ -75,7 +103,7 @@ func NewStorage[T runtime.Object, TList runtime.Object](store Store[T, TList], n
 		gvr:            gvr,
 		singular:       singularName,
 		authz:          authz,
-		TableConvertor: rest.NewDefaultTableConvertor(gvr.GroupResource()),
+		TableConvertor: o.table,
 	}
 	if ws, ok := store.(WatchStore[T, TList]); ok {
 		return &watchingStorage[T, TList]{storage: s, watcher: ws}
@@ -200,7 +228,12 @@ func (s *watchingStorage[T, TList]) Watch(ctx context.Context, options *metainte
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	sctx.Context = wctx
-	events, err := s.watcher.Watch(sctx)
+	wopts := WatchOptions{}
+	if options != nil {
+		wopts = WatchOptions{ResourceVersion: options.ResourceVersion, SendInitialEvents: options.SendInitialEvents,
+			AllowWatchBookmarks: options.AllowWatchBookmarks}
+	}
+	events, err := s.watcher.Watch(sctx, wopts)
 	if err != nil {
 		cancel()
 		return nil, err

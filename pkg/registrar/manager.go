@@ -53,6 +53,8 @@ type Options struct {
 	ControlConfig, TargetConfig *rest.Config // set directly by tests instead of the kubeconfig paths
 	// DisableConnect leaves the ClusterConnect controller out (tests of automatic registration).
 	DisableConnect bool
+	// AuthAPI serves the per-user auth API when its Port is set.
+	AuthAPI AuthAPIOptions
 }
 
 // AddFlags registers the settings on fs.
@@ -67,6 +69,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8083", "address of /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader (for more than one replica)")
 	fs.DurationVar(&o.Resync, "resync", 30*time.Second, "how often node readiness and the target's version are re-read")
+	o.AuthAPI.AddFlags(fs)
 }
 
 func loadConfig(path string) (*rest.Config, error) {
@@ -146,6 +149,11 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 	}
 	if !o.DisableConnect {
 		if err := setupConnect(mgr, o.Namespace, recorder); err != nil {
+			return nil, err
+		}
+	}
+	if o.AuthAPI.Port != 0 {
+		if err := setupAuthAPI(mgr, o); err != nil {
 			return nil, err
 		}
 	}

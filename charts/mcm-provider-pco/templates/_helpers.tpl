@@ -42,3 +42,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 inClusterConfig
 {{- end -}}
 {{- end -}}
+
+{{- define "pco.authapiName" -}}
+{{- printf "%s-authapi" (include "pco.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
+{{- define "pco.authapiEnabled" -}}
+{{- if and .Values.authapi.enabled .Values.registrar.enabled -}}true{{- end -}}
+{{- end -}}

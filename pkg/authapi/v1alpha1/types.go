@@ -1,5 +1,6 @@
 // Package v1alpha1 is the aggregated API group auth.registry.pco-mcm.io: ClusterUserAuth as its
-// owner sees it, with the credentials read from the registry's Secret.
+// owner sees it, with the credentials read from the registry's Secret, and Cluster, the
+// registered clusters a user has credentials for.
 package v1alpha1
 
 import (
@@ -97,10 +98,10 @@ func (in *ClusterUserAuthList) DeepCopyObject() runtime.Object { return in.DeepC
 // types: this group has a single version and no conversions), plus the meta kinds
 // (ListOptions, Status, WatchEvent, ...) of the group version.
 func AddToScheme(scheme *runtime.Scheme) error {
-	scheme.AddKnownTypes(SchemeGroupVersion, &ClusterUserAuth{}, &ClusterUserAuthList{})
+	scheme.AddKnownTypes(SchemeGroupVersion, &ClusterUserAuth{}, &ClusterUserAuthList{}, &Cluster{}, &ClusterList{})
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	internal := schema.GroupVersion{Group: GroupName, Version: runtime.APIVersionInternal}
-	scheme.AddKnownTypes(internal, &ClusterUserAuth{}, &ClusterUserAuthList{})
+	scheme.AddKnownTypes(internal, &ClusterUserAuth{}, &ClusterUserAuthList{}, &Cluster{}, &ClusterList{})
 	return nil
 }
 
