@@ -2,6 +2,13 @@
 // and above client-go logs whole request and response bodies (a Secret's data included, as a
 // hex dump of the protobuf), and MCM's core logs the bootstrap token it puts into the user
 // data. Our own code never logs a secret; this filter covers the libraries we run.
+//
+// client-go logs through klog.FromContext: with contextual logging on, that is whatever logger
+// the caller put into the context, and controller-runtime puts its own there (zap in
+// cmd/reseller-controller and cmd/cluster-registrar), which no klog filter sees: at
+// --zap-log-level=8 and up every Secret those controllers read or wrote was logged in full.
+// Install therefore turns contextual logging off, so client-go always logs through klog and
+// this filter (at klog's -v); controller-runtime's own logging (log.FromContext) is unaffected.
 package logfilter
 
 import (
@@ -23,8 +30,14 @@ type Filter struct{}
 
 var _ klog.LogFilter = Filter{}
 
-// Install makes klog (and everything logging through it: client-go, MCM) use the filter.
-func Install() { klog.SetLogFilter(Filter{}) }
+// Install makes klog (and everything logging through it: client-go, MCM) use the filter, and
+// makes klog.FromContext return klog's own logger, so that client-go's request and response
+// dumps go through the filter even when the context carries another logger. Call it before
+// starting goroutines.
+func Install() {
+	klog.SetLogFilter(Filter{})
+	klog.EnableContextualLogging(false)
+}
 
 // Filter handles Info, Warning, Error (unformatted) calls.
 func (Filter) Filter(args []any) []any {

@@ -71,20 +71,20 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-	proxy, err := startTokenProxy(stack.Sim.URL())
+	proxy, err := framework.StartTokenProxy(stack.Sim.URL())
 	if err != nil {
 		return false, err
 	}
 	defer proxy.Close()
 
 	seed := stack.Sim.Seed()
-	sec := newSecrets()
-	sec.add("Secret pco-credentials password", seed.Password)
-	sec.add("simulator other user's password", seed.OtherPassword)
-	sec.add("simulator reseller password", seed.ResellerPassword)
-	sec.add("simulator application credential secret", seed.AppCredSecret)
+	sec := framework.NewSecrets()
+	sec.Add("Secret pco-credentials password", seed.Password)
+	sec.Add("simulator other user's password", seed.OtherPassword)
+	sec.Add("simulator reseller password", seed.ResellerPassword)
+	sec.Add("simulator application credential secret", seed.AppCredSecret)
 	canary := fmt.Sprintf("chaos-canary-%016x%016x", rng.Uint64(), rng.Uint64())
-	sec.add("userData canary line", canary)
+	sec.Add("userData canary line", canary)
 
 	objs, err := stack.ExampleObjects()
 	if err != nil {
@@ -99,7 +99,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 			ud, _, _ := unstructured.NestedString(o.Object, "stringData", "userData")
 			ud += "- echo " + canary + "\n"
 			_ = unstructured.SetNestedField(o.Object, ud, "stringData", "userData")
-			sec.add("Secret pco-credentials userData", ud)
+			sec.Add("Secret pco-credentials userData", ud)
 		case "MachineDeployment":
 			if o.GetName() != deployment {
 				return false, fmt.Errorf("unexpected MachineDeployment %s in kubernetes/examples", o.GetName())
@@ -168,7 +168,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 			if len(plan) > 0 && time.Since(begin) >= plan[0].at {
 				r := plan[0]
 				plan = plan[1:]
-				metricsText.WriteString(scrapeMetrics(stack.ProviderPort))
+				metricsText.WriteString(framework.ScrapeMetrics(stack.ProviderPort))
 				kind := "SIGTERM+start"
 				before := state()
 				if r.kill {
@@ -185,7 +185,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 				return false, err
 			}
 			if time.Since(lastCollect) > time.Second {
-				sec.collect(ctx, stack)
+				collect(ctx, sec, stack)
 				lastCollect = time.Now()
 			}
 		}
@@ -212,7 +212,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 		if err := checkAlive(); err != nil {
 			return false, err
 		}
-		sec.collect(ctx, stack)
+		collect(ctx, sec, stack)
 		machines, err := stack.Machines(ctx)
 		if err != nil {
 			continue
@@ -238,7 +238,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 		return false, ctx.Err()
 	case <-time.After(cfg.orphanPeriod + 5*time.Second):
 	}
-	sec.collect(ctx, stack)
+	collect(ctx, sec, stack)
 
 	machines, err := stack.Machines(ctx)
 	if err != nil {
@@ -255,7 +255,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 		fmt.Printf("CHAOS controller exits not caused by the run: %d\n", crashes)
 	}
 
-	leaked, err := scanSecrets(ctx, stack, sec, proxy, metricsText.String()+scrapeMetrics(stack.ProviderPort))
+	leaked, err := scanSecrets(ctx, stack, sec, proxy, metricsText.String()+framework.ScrapeMetrics(stack.ProviderPort))
 	if err != nil {
 		return false, err
 	}
@@ -265,20 +265,20 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 
 // scanSecrets looks for every known secret in the logs, the MCM objects and Events of the control
 // namespace and the metrics, and prints where it found them.
-func scanSecrets(ctx context.Context, stack *framework.Stack, sec *secrets, proxy *tokenProxy, metrics string) (int, error) {
+func scanSecrets(ctx context.Context, stack *framework.Stack, sec *framework.Secrets, proxy *framework.TokenProxy, metrics string) (int, error) {
 	tokens := proxy.Tokens()
 	for i, t := range tokens {
-		sec.add(fmt.Sprintf("Keystone token #%d", i+1), t)
+		sec.Add(fmt.Sprintf("Keystone token #%d", i+1), t)
 	}
 	issued := stack.Sim.Counts().Get("identity POST /v3/auth/tokens")
-	sc := newScanner(sec.needles())
-	var findings []finding
+	sc := framework.NewScanner(sec.Needles())
+	var findings []framework.Finding
 	for _, p := range []*framework.Process{stack.MCM, stack.Provider} {
 		b, err := os.ReadFile(p.LogPath)
 		if err != nil {
 			return 0, err
 		}
-		findings = append(findings, sc.scanLog(p.Name+".log", b)...)
+		findings = append(findings, sc.ScanLog(p.Name+".log", b)...)
 	}
 	ns := client.InNamespace(stack.Opts.Namespace)
 	scanList := func(kind string, list client.ObjectList, items func() []client.Object) error {
@@ -290,7 +290,7 @@ func scanSecrets(ctx context.Context, stack *framework.Stack, sec *secrets, prox
 			if err != nil {
 				return err
 			}
-			findings = append(findings, sc.scan(kind+"/"+o.GetName(), b)...)
+			findings = append(findings, sc.Scan(kind+"/"+o.GetName(), b)...)
 		}
 		return nil
 	}
@@ -312,10 +312,10 @@ func scanSecrets(ctx context.Context, stack *framework.Stack, sec *secrets, prox
 			return 0, err
 		}
 	}
-	findings = append(findings, sc.scan("/metrics", []byte(metrics))...)
+	findings = append(findings, sc.Scan("/metrics", []byte(metrics))...)
 	fmt.Printf("secrets: %d values (%d Keystone tokens seen, %d issued by the simulator) in %d forms; scanned 2 logs, %d Machines, %d MachineSets, %d MachineDeployments, %d Events, %d bytes of /metrics\n",
-		sec.len(), len(tokens), issued, len(sc.needles), len(machines.Items), len(sets.Items), len(deployments.Items), len(events.Items), len(metrics))
-	return reportFindings(findings), nil
+		sec.Len(), len(tokens), issued, len(sc.Needles), len(machines.Items), len(sets.Items), len(deployments.Items), len(events.Items), len(metrics))
+	return framework.ReportFindings(os.Stdout, findings), nil
 }
 
 func objects[T any, PT interface {

@@ -23,6 +23,8 @@ var stack *framework.Stack
 var _ = BeforeSuite(func() {
 	dir, err := os.MkdirTemp("", "pco-integration-")
 	Expect(err).NotTo(HaveOccurred())
+	// Everything logs at its most verbose, for the secret scan at the end (secrets_test.go).
+	Expect(logInProcess(dir)).To(Succeed())
 	// PCO_E2E_CLOUDS (make e2e-openstack) runs the same specs against a real OpenStack.
 	cloudsFile, cloudName := framework.RealCloudFromEnv()
 	stack, err = framework.StartStack(framework.StackOptions{
@@ -31,22 +33,30 @@ var _ = BeforeSuite(func() {
 		CloudName:          cloudName,
 		Sim:                ossim.Options{BuildTime: 500 * time.Millisecond, DeleteTime: 100 * time.Millisecond},
 		SafetyOrphanPeriod: 20 * time.Second,
-		Verbosity:          3,
+		// The highest -v: client-go dumps every request and response (secrets_test.go checks
+		// that no secret gets into the logs even so).
+		Verbosity: 10,
 		// A lost Node must fail its Machine quickly so the replacement is seen in the test.
 		ProviderArgs: []string{"--machine-health-timeout=20s"},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("stack logs in %s\n", dir)
+	scan, err = startSecretScan(cloudsFile)
+	Expect(err).NotTo(HaveOccurred())
 })
 
-var _ = AfterSuite(func() {
-	stack.Stop()
-})
+var _ = AfterSuite(func(ctx SpecContext) {
+	defer stack.Stop()
+	if scan != nil {
+		scan.finish(ctx)
+	}
+}, NodeTimeout(5*time.Minute))
 
 var _ = ReportAfterEach(func(r SpecReport) {
 	if r.Failed() && stack != nil {
 		AddReportEntry("machine-controller log", stack.Provider.Tail(6000))
 		AddReportEntry("machine-controller-manager log", stack.MCM.Tail(4000))
+		AddReportEntry("in-process controllers log", inProcessTail(4000))
 	}
 })
 
