@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
+.PHONY: bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
 
 all: build
 
@@ -59,6 +59,9 @@ measure: ## Requests and Keystone tokens for 100 machine cycles against the simu
 
 bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH lines (about 4 minutes; BENCH_ONLY=cycles,alloc,wall100,list; BENCH_REAL_CLOUDS=clouds.yaml runs the request counts against a real OpenStack)
 	cd test/bench && $(GO) run . --cycles $${CYCLES:-5} $${BENCH_ONLY:+--only $$BENCH_ONLY}
+
+bench-scale: ## A MachineDeployment of MACHINES (500) to Running and back to 0 with our machine-controller, then the peer's, on the integration stack: converge/requests/RSS BENCH lines (about 15 minutes)
+	cd test/bench && $(GO) run . --only scale --machines $${MACHINES:-500}
 
 chaos: ## Faults (5xx, 429, drops, latency) and controller crashes while scaling; prints CHAOS and SECRETS lines (all 0 or it fails)
 	$(GO) run ./test/chaos $(CHAOS_ARGS)

@@ -45,8 +45,11 @@ type SessionOptions struct {
 // DefaultSessionOptions are the production defaults.
 func DefaultSessionOptions() SessionOptions {
 	return SessionOptions{
-		RequestsPerSecond: 20,
-		Burst:             40,
+		// At about 5 requests per machine, 50 a second lets one credential start 10 machines a
+		// second (20 held a 500-machine scale-up behind the peer, which has no limit at all)
+		// while still bounding what a runaway controller can send.
+		RequestsPerSecond: 50,
+		Burst:             100,
 		MaxRetries:        6,
 		MaxRetryAfter:     60 * time.Second,
 		RefreshBefore:     5 * time.Minute,

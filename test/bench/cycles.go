@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
@@ -85,6 +88,11 @@ func runSequential(d mcmdriver.Driver, sim *simProcess, cycles int) (seqResult, 
 		return seqResult{}, err
 	} else if n != 0 {
 		return seqResult{}, fmt.Errorf("%d servers/ports left behind", n)
+	}
+	if os.Getenv("BENCH_ROUTES") != "" {
+		for _, k := range slices.Sorted(maps.Keys(counts)) {
+			fmt.Printf("# route %s %d\n", k, counts[k])
+		}
 	}
 	return seqResult{requests: counts.Total(), auths: counts.Get("identity POST /v3/auth/tokens"), wall: wall,
 		allocBytes: after.TotalAlloc - before.TotalAlloc}, nil

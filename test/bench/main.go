@@ -33,6 +33,24 @@
 //   - listmachines_wall_5000: median wall seconds of the 3 calls.
 //   - listmachines_requests_5000: median OpenStack requests per call (simulator counter deltas).
 //
+// scale (only with --only scale; it takes a long while, see scale.go): the integration stack
+// (test/integration/framework: simulator at its defaults, kube-apiserver + etcd, MCM v0.62.1's
+// machine-controller-manager, node simulator) brings a MachineDeployment of --machines machines
+// (default 500; kubernetes/examples' MachineClass and Secret) to Running, once with our
+// machine-controller and once with the peer's (its module's cmd/machine-controller, built once
+// into ~/.cache/mcm-provider-pco/bench), each with the flags of its own chart or Makefile and
+// MCM's defaults for the rest; then scales to 0 and checks that every Machine, Node, server, port
+// and volume is gone (the bench fails, after printing its lines, if not). N is --machines:
+//   - converge_N: seconds from creating the MachineDeployment until all N Machines are Running.
+//   - requests_per_machine_N: simulator requests (all services) in that time, divided by N.
+//   - controller_peak_rss_N: the machine-controller process's VmHWM in MiB after the scale to 0.
+//
+// Comment lines before them give each side's flags, requests per service, scale-down time, CPU
+// seconds per process while converging, and the kube client rate limiter waits of both
+// controllers (what bounded the run). Other flags: --scale-timeout (per phase, default 30m),
+// --scale-sim-build-time, --scale-keep (keep logs) and --scale-kube-api-qps (raise MCM's kube
+// client rate limit of both machine-controllers alike; off by default).
+//
 // Real OpenStack (--real-clouds FILE, --real-cloud NAME, default oslab-demo; or the environment
 // variables BENCH_REAL_CLOUDS and BENCH_REAL_CLOUD, so `BENCH_REAL_CLOUDS=FILE make bench` works):
 // only the cycles group runs, on that cloud instead of the simulator, --cycles cycles per driver
@@ -58,15 +76,25 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // groups are the metric groups --only selects from, in the order they run and print.
-var groups = []string{"cycles", "alloc", "wall100", "list"}
+var groups = []string{"cycles", "alloc", "wall100", "list", "scale"}
+
+// defaultGroups run without --only; scale takes too long for every make bench.
+var defaultGroups = []string{"cycles", "alloc", "wall100", "list"}
 
 func main() {
 	cycles := flag.Int("cycles", 5, "sequential machine cycles per driver for the cycles and alloc groups (the peer waits 10s per create and per delete)")
 	concurrency := flag.Int("concurrency", 25, "workers running the wall100 group's 100 cycles (as MCM's --concurrent-syncs)")
-	only := flag.String("only", strings.Join(groups, ","), "comma list of metric groups to run: "+strings.Join(groups, ", "))
+	only := flag.String("only", strings.Join(defaultGroups, ","), "comma list of metric groups to run: "+strings.Join(groups, ", ")+" (scale only when named)")
+	var scale scaleConfig
+	flag.IntVar(&scale.machines, "machines", 500, "replicas of the scale group's MachineDeployment")
+	flag.DurationVar(&scale.timeout, "scale-timeout", 30*time.Minute, "scale group: how long each side may take to converge, and to scale to 0")
+	flag.DurationVar(&scale.buildTime, "scale-sim-build-time", 0, "scale group: the simulator's BuildTime (0: its default, 1s)")
+	flag.BoolVar(&scale.keep, "scale-keep", false, "scale group: keep each stack's folder (controller logs, kubeconfig)")
+	flag.Float64Var(&scale.kubeQPS, "scale-kube-api-qps", 0, "scale group: --kube-api-qps of both machine-controllers (burst twice that); 0 keeps MCM's default 20 (burst 30)")
 	serveSim := flag.Bool("serve-sim", false, "internal: serve a simulator for the parent bench process (see simproc.go)")
 	simBuild := flag.Duration("sim-build-time", 0, "internal: with --serve-sim, the simulator's BuildTime")
 	simDelete := flag.Duration("sim-delete-time", 0, "internal: with --serve-sim, the simulator's DeleteTime")
@@ -88,7 +116,7 @@ func main() {
 			err = benchRealCycles(*realClouds, *realCloud, *cycles)
 		}
 	default:
-		err = run(*cycles, *concurrency, *only)
+		err = run(*cycles, *concurrency, *only, scale)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -96,7 +124,7 @@ func main() {
 	}
 }
 
-func run(cycles, concurrency int, only string) error {
+func run(cycles, concurrency int, only string, scale scaleConfig) error {
 	want := map[string]bool{}
 	for g := range strings.SplitSeq(only, ",") {
 		g = strings.TrimSpace(g)
@@ -120,6 +148,11 @@ func run(cycles, concurrency int, only string) error {
 	}
 	if want["list"] {
 		if err := benchList(); err != nil {
+			return err
+		}
+	}
+	if want["scale"] {
+		if err := benchScale(scale); err != nil {
 			return err
 		}
 	}

@@ -28,6 +28,15 @@ type StackOptions struct {
 	CloudsFile, CloudName string
 	// ProviderArgs are extra flags for our machine-controller.
 	ProviderArgs []string
+	// ProviderBinary, when set, is run as the provider's machine-controller instead of ours:
+	// another provider built on MCM's provider app (test/bench runs gardener's
+	// provider-openstack this way). BuildBinaries still builds MCM (and ours).
+	ProviderBinary string
+	// ProviderOwnDefaults leaves out the provider flags the stack sets for quick tests
+	// (--machine-creation-timeout=5m and our --pco-poll-interval and --pco-max-poll-interval):
+	// the provider then runs with its own defaults plus ProviderArgs. A ProviderBinary that does
+	// not know our --pco-* flags needs it.
+	ProviderOwnDefaults bool
 	// SafetyOrphanPeriod is --machine-safety-orphan-vms-period (orphan collection).
 	SafetyOrphanPeriod time.Duration
 	// Verbosity is the controllers' -v.
@@ -114,9 +123,14 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 	}
 	providerArgs := append(common,
 		fmt.Sprintf("--port=%d", s.ProviderPort),
-		"--machine-safety-orphan-vms-period="+opts.SafetyOrphanPeriod.String(),
-		"--machine-creation-timeout=5m",
-		"--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
+		"--machine-safety-orphan-vms-period="+opts.SafetyOrphanPeriod.String())
+	if !opts.ProviderOwnDefaults {
+		providerArgs = append(providerArgs, "--machine-creation-timeout=5m",
+			"--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
+	}
+	if opts.ProviderBinary != "" {
+		providerBin = opts.ProviderBinary
+	}
 	if s.Provider, err = StartProcess("machine-controller", opts.Dir, providerBin, append(providerArgs, opts.ProviderArgs...)...); err != nil {
 		return nil, err
 	}
@@ -157,6 +171,14 @@ func (s *Stack) Stop() {
 	if s.Sim != nil {
 		s.Sim.Close()
 	}
+}
+
+// Pid is the process ID of the running process (0 when it never started).
+func (p *Process) Pid() int {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Healthy reports a controller that died.
