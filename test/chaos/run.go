@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -280,51 +278,15 @@ func scanSecrets(ctx context.Context, stack *framework.Stack, sec *framework.Sec
 		}
 		findings = append(findings, sc.ScanLog(p.Name+".log", b)...)
 	}
-	ns := client.InNamespace(stack.Opts.Namespace)
-	scanList := func(kind string, list client.ObjectList, items func() []client.Object) error {
-		if err := stack.CP.Client.List(ctx, list, ns); err != nil {
-			return err
-		}
-		for _, o := range items() {
-			b, err := json.Marshal(o)
-			if err != nil {
-				return err
-			}
-			findings = append(findings, sc.Scan(kind+"/"+o.GetName(), b)...)
-		}
-		return nil
+	objs, counts, err := framework.MCMObjectsJSON(ctx, stack.CP.Client, client.InNamespace(stack.Opts.Namespace))
+	if err != nil {
+		return 0, err
 	}
-	var machines mcmv1alpha1.MachineList
-	var sets mcmv1alpha1.MachineSetList
-	var deployments mcmv1alpha1.MachineDeploymentList
-	var events corev1.EventList
-	for _, l := range []struct {
-		kind  string
-		list  client.ObjectList
-		items func() []client.Object
-	}{
-		{"Machine", &machines, func() []client.Object { return objects(machines.Items) }},
-		{"MachineSet", &sets, func() []client.Object { return objects(sets.Items) }},
-		{"MachineDeployment", &deployments, func() []client.Object { return objects(deployments.Items) }},
-		{"Event", &events, func() []client.Object { return objects(events.Items) }},
-	} {
-		if err := scanList(l.kind, l.list, l.items); err != nil {
-			return 0, err
-		}
+	for _, o := range objs {
+		findings = append(findings, sc.Scan(o.Place, o.JSON)...)
 	}
 	findings = append(findings, sc.Scan("/metrics", []byte(metrics))...)
 	fmt.Printf("secrets: %d values (%d Keystone tokens seen, %d issued by the simulator) in %d forms; scanned 2 logs, %d Machines, %d MachineSets, %d MachineDeployments, %d Events, %d bytes of /metrics\n",
-		sec.Len(), len(tokens), issued, len(sc.Needles), len(machines.Items), len(sets.Items), len(deployments.Items), len(events.Items), len(metrics))
+		sec.Len(), len(tokens), issued, len(sc.Needles), counts["Machine"], counts["MachineSet"], counts["MachineDeployment"], counts["Event"], len(metrics))
 	return framework.ReportFindings(os.Stdout, findings), nil
-}
-
-func objects[T any, PT interface {
-	*T
-	client.Object
-}](items []T) []client.Object {
-	out := make([]client.Object, 0, len(items))
-	for i := range items {
-		out = append(out, PT(&items[i]))
-	}
-	return out
 }

@@ -30,7 +30,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -342,27 +341,10 @@ func (s *secretScan) finish(ctx context.Context) {
 	s.mu.Lock()
 	objects := s.objects
 	s.mu.Unlock()
-	cl := stack.CP.Client
-	var machines mcmv1alpha1.MachineList
-	var sets mcmv1alpha1.MachineSetList
-	var deployments mcmv1alpha1.MachineDeploymentList
-	var events corev1.EventList
-	for _, l := range []struct {
-		kind  string
-		list  client.ObjectList
-		items func() []client.Object
-	}{
-		{"Machine", &machines, func() []client.Object { return objectsOf(machines.Items) }},
-		{"MachineSet", &sets, func() []client.Object { return objectsOf(sets.Items) }},
-		{"MachineDeployment", &deployments, func() []client.Object { return objectsOf(deployments.Items) }},
-		{"Event", &events, func() []client.Object { return objectsOf(events.Items) }},
-	} {
-		Expect(cl.List(ctx, l.list)).To(Succeed())
-		for _, o := range l.items() {
-			b, err := json.Marshal(o)
-			Expect(err).NotTo(HaveOccurred())
-			objects = append(objects, recordedObject{l.kind + " " + o.GetNamespace() + "/" + o.GetName(), b})
-		}
+	current, _, err := framework.MCMObjectsJSON(ctx, stack.CP.Client)
+	Expect(err).NotTo(HaveOccurred())
+	for _, o := range current {
+		objects = append(objects, recordedObject{o.Place, o.JSON})
 	}
 	for _, o := range objects {
 		findings = append(findings, sc.Scan(o.place, o.json)...)
@@ -395,15 +377,4 @@ func (s *secretScan) finish(ctx context.Context) {
 	if len(findings) > 0 {
 		Fail(fmt.Sprintf("%d secret(s) found (secret, form, place:line; logs in %s):\n%s", len(findings), stack.Opts.Dir, framework.FindingList(findings, 100)))
 	}
-}
-
-func objectsOf[T any, PT interface {
-	*T
-	client.Object
-}](items []T) []client.Object {
-	out := make([]client.Object, 0, len(items))
-	for i := range items {
-		out = append(out, PT(&items[i]))
-	}
-	return out
 }
