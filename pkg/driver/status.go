@@ -32,12 +32,8 @@ func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachine
 		return nil, statusError("get status of machine "+name, err)
 	}
 	byName := req.Machine.Spec.ProviderID == ""
-	if !byName {
-		if id, err := decodeProviderID(req.Machine.Spec.ProviderID); err == nil {
-			if server := d.recent.get(id); server != nil {
-				return &mcmdriver.GetMachineStatusResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
-			}
-		}
+	if server := d.recentServer(req.Machine.Spec.ProviderID); server != nil {
+		return &mcmdriver.GetMachineStatusResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
 	}
 	server, err := d.lookupServer(ctx, s, name, req.Machine.Spec.ProviderID)
 	if err != nil {
@@ -71,12 +67,8 @@ func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachine
 func (d *Driver) InitializeMachine(ctx context.Context, req *mcmdriver.InitializeMachineRequest) (resp *mcmdriver.InitializeMachineResponse, err error) {
 	defer func(start time.Time) { d.track("InitializeMachine", start, err) }(time.Now())
 	name := req.Machine.Name
-	if req.Machine.Spec.ProviderID != "" {
-		if id, err := decodeProviderID(req.Machine.Spec.ProviderID); err == nil {
-			if server := d.recent.get(id); server != nil {
-				return &mcmdriver.InitializeMachineResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
-			}
-		}
+	if server := d.recentServer(req.Machine.Spec.ProviderID); server != nil {
+		return &mcmdriver.InitializeMachineResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
 	}
 	s, err := d.newScope(ctx, req.MachineClass, req.Secret, false)
 	if err != nil {
@@ -96,6 +88,19 @@ func (d *Driver) InitializeMachine(ctx context.Context, req *mcmdriver.Initializ
 		NodeName:   server.Name,
 		Addresses:  nodeAddresses(server),
 	}, nil
+}
+
+// recentServer is the server of providerID if CreateMachine or InitializeMachine saw it ACTIVE
+// within the RecentTTL; nil for an empty or undecodable provider ID.
+func (d *Driver) recentServer(providerID string) *servers.Server {
+	if providerID == "" {
+		return nil
+	}
+	id, err := decodeProviderID(providerID)
+	if err != nil {
+		return nil
+	}
+	return d.recent.get(id)
 }
 
 // lookupServer finds the machine's server by provider ID, or by name when there is none yet.
