@@ -24,7 +24,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func main() {

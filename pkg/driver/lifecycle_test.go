@@ -12,7 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 var _ = Describe("machine lifecycle against the simulator", func() {

@@ -14,7 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func newClient(s *ossim.Sim) *reseller.Client {

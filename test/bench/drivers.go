@@ -16,7 +16,7 @@ import (
 
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // The cluster and role tag keys of the bench's MachineClass (providerSpec tags).

@@ -10,7 +10,7 @@ import (
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 const (

@@ -1,6 +1,6 @@
 // Command bench drives this project's driver and gardener's machine-controller-manager-provider-
 // openstack v0.27.1 ("the peer") through the same MachineClass, Secret and MCM call sequence
-// against the OpenStack simulator (test/simulator/openstack), and prints one line per metric:
+// against the OpenStack simulator (internal/sim/ossim), and prints one line per metric:
 //
 //	BENCH <metric> ours=<x> peer=<y> ratio=<ours/peer>
 //

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // The sequential cycles (groups cycles and alloc) run the simulator in a child process: this

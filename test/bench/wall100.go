@@ -10,7 +10,7 @@ import (
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // wallCycles is the number of machine cycles the wall100 group runs per driver.

@@ -7,7 +7,7 @@ import (
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // portDescriptionPrefix is how the driver marks the ports it makes (pkg/driver/ownership.go).

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // faultRates are the shares of requests that get each fault.

@@ -36,7 +36,7 @@ import (
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func TestIntegration(t *testing.T) {

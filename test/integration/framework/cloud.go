@@ -21,7 +21,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // Cloud is what the Kubernetes tests need from the OpenStack they run against: the simulator,

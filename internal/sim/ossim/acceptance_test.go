@@ -21,7 +21,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	ossim "github.com/pco-mcm/mcm-provider-pco/test/simulator/openstack"
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // cloudsServices builds clients the way any OpenStack tool does: from the clouds.yaml named by
