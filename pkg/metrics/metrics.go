@@ -1,6 +1,7 @@
 // Package metrics defines the Prometheus metrics of the driver: OpenStack requests by service,
 // operation and result code, and driver calls by MCM result code. They are registered on the
-// default registry, which MCM's provider app serves on /metrics.
+// default registry, which MCM's provider app serves on /metrics. The same events also feed MCM's
+// own mcm_cloud_api_* metrics (mcm.go), the ones Gardener's monitoring keeps.
 package metrics
 
 import (
@@ -64,10 +65,12 @@ func Register() {
 func ObserveRequest(ev openstack.RequestEvent) {
 	OpenStackRequests.WithLabelValues(ev.Service, ev.Operation, ev.Method, strconv.Itoa(ev.Code)).Inc()
 	OpenStackRequestDuration.WithLabelValues(ev.Service, ev.Operation).Observe(ev.Duration.Seconds())
+	observeMCMRequest(ev)
 }
 
 // ObserveCall records one driver call; it fits driver.Options.CallObserver.
 func ObserveCall(method string, code codes.Code, took time.Duration) {
 	DriverCalls.WithLabelValues(method, code.String()).Inc()
 	DriverCallDuration.WithLabelValues(method).Observe(took.Seconds())
+	observeMCMCall(method, code, took)
 }
