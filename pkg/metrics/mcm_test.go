@@ -33,7 +33,7 @@ func TestObserveRequestCountsMCMCloudAPIRequestsByPeerServiceLabel(t *testing.T)
 		{"network", "GET", 200, "neutron", false},
 		{"image", "GET", 200, "glance", false},
 		{"identity", "POST", 201, "keystone", false},
-		{"compute", "GET", 404, "nova", false},   // a server that is gone is an answer
+		{"compute", "GET", 404, "nova", false},    // a server that is gone is an answer
 		{"compute", "DELETE", 404, "nova", false}, // so is deleting one that is gone
 		{"compute", "POST", 404, "nova", true},
 		{"compute", "POST", 403, "nova", true},
