@@ -43,15 +43,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cloudsYAML := fs.String("clouds-yaml", "", "write a clouds.yaml with the cloud \"pco-sim\" for the seeded user and project to this file")
 	fs.StringVar(&opts.Addr, "listen", "127.0.0.1:8774", "address to listen on (keep it on loopback)")
 	fs.StringVar(&opts.Region, "region", "RegionOne", "region name in the service catalog")
-	fs.DurationVar(&opts.BuildTime, "build-time", 0, "how long servers stay in BUILD (default 1s)")
-	fs.DurationVar(&opts.DeleteTime, "delete-time", 0, "how long deleted servers stay visible (default 200ms)")
-	fs.DurationVar(&opts.VolumeTime, "volume-time", 0, "how long volumes take to create and delete (default 200ms)")
+	latencies := latencyFlags(fs)
 	fs.DurationVar(&opts.TokenTTL, "token-ttl", 0, "Keystone token lifetime (default 1h)")
 	fs.IntVar(&opts.MaxLimit, "max-limit", 0, "largest page of a list (default 1000)")
 	fs.DurationVar(&opts.ResellerTokenTTL, "reseller-token-ttl", 0, "Reseller API token lifetime (default 30m)")
 	resellerCreds := fs.String("reseller-credentials", "", "write the Reseller API endpoint and the reseller account's username and password to this file (KEY=value lines, mode 0600)")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if opts.Latencies, err = latencies(); err != nil {
 		return err
 	}
 	if !*quiet {

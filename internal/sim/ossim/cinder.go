@@ -71,7 +71,7 @@ func (s *Sim) newVolume(projectID, userID, name string, size int, volumeType, az
 	now := time.Now().UTC()
 	v := &volume{seq: s.st.nextSeq(), id: newID(), name: name, projectID: projectID, userID: userID, size: size,
 		volumeType: volumeType, az: az, imageID: imageID, bootable: imageID != "", status: "creating",
-		metadata: map[string]string{}, created: now, updated: now, availableAt: now.Add(s.opts.VolumeTime)}
+		metadata: map[string]string{}, created: now, updated: now, availableAt: now.Add(s.latency(volumeChange))}
 	s.st.volumes[v.id] = v
 	return v
 }
@@ -283,7 +283,7 @@ func (c *call) deleteVolume() {
 		return
 	}
 	now := time.Now().UTC()
-	v.status, v.deletedAt, v.updated = "deleting", now, now
+	v.status, v.deletedAt, v.updated, v.deleteTime = "deleting", now, now, c.s.latency(volumeChange)
 	c.status(http.StatusAccepted)
 }
 

@@ -184,7 +184,7 @@ func (c *call) createServer() {
 	srv := &server{seq: st.nextSeq(), id: newID(), name: in.Name, description: in.Description, projectID: c.token.projectID,
 		userID: c.token.userID, status: "BUILD", flavor: fl, imageID: imageID, keyName: in.KeyName, az: az,
 		host: computeHosts[st.seq%len(computeHosts)], metadata: metadata, tags: dedupe(in.Tags),
-		configDrive: truthy(in.ConfigDrive), created: now, updated: now, buildDone: now.Add(c.s.opts.BuildTime),
+		configDrive: truthy(in.ConfigDrive), created: now, updated: now, buildDone: now.Add(c.s.buildLatency(imageID)),
 		novaPorts: map[string]bool{}, group: group}
 	if in.UserData != nil {
 		decoded, _ := base64.StdEncoding.DecodeString(*in.UserData)

@@ -280,7 +280,7 @@ func (c *call) deleteServer() {
 	}
 	if srv.deletedAt.IsZero() {
 		now := time.Now().UTC()
-		srv.deletedAt, srv.taskState, srv.updated = now, "deleting", now
+		srv.deletedAt, srv.taskState, srv.updated, srv.deleteTime = now, "deleting", now, c.s.latency(serverDelete)
 	}
 	c.status(http.StatusNoContent)
 }

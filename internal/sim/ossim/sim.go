@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -22,6 +23,10 @@ type Options struct {
 	VolumeTime time.Duration // volume creating -> available and deleting -> gone, default 200ms
 	TokenTTL   time.Duration // Keystone token lifetime, default 1h
 	MaxLimit   int           // largest page of Nova, Neutron, Glance and Cinder lists (nova's max_limit), default 1000
+
+	// Latencies, when set, draw each build, server delete and volume change from a distribution
+	// (RealisticLatencies is what a real cloud shows) instead of the fixed times above.
+	Latencies Latencies
 
 	// ResellerTokenTTL is the lifetime of the Reseller API's bearer tokens, default 30m.
 	ResellerTokenTTL time.Duration
@@ -79,6 +84,7 @@ type Sim struct {
 
 	mu       sync.Mutex
 	st       *state
+	rng      *rand.Rand // latency draws, seeded by Options.Latencies.Seed
 	faults   []*faultRule
 	counts   map[string]int
 	faultSeq int
@@ -88,11 +94,18 @@ type Sim struct {
 // Start listens on opts.Addr and serves in the background until Close.
 func Start(opts Options) (*Sim, error) {
 	opts.defaults()
+	if err := opts.Latencies.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Latencies.Seed == 0 {
+		opts.Latencies.Seed = rand.Uint64()
+	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", opts.Addr, err)
 	}
-	s := &Sim{opts: opts, url: "http://" + ln.Addr().String(), counts: map[string]int{}, st: newState()}
+	s := &Sim{opts: opts, url: "http://" + ln.Addr().String(), counts: map[string]int{}, st: newState(),
+		rng: rand.New(rand.NewPCG(opts.Latencies.Seed, 0x6f7373696d))}
 	s.seed()
 	mux := http.NewServeMux()
 	s.register(mux)

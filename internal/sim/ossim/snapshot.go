@@ -29,6 +29,10 @@ type Server struct {
 	SecurityGroups   []string          `json:"securityGroups,omitempty"`
 	ServerGroup      string            `json:"serverGroup,omitempty"`
 	Created          time.Time         `json:"created"`
+	// BuildTime is how long its build takes (drawn from Options.Latencies), DeleteTime how long
+	// its deletion takes once asked for (0 before).
+	BuildTime  time.Duration `json:"buildTime"`
+	DeleteTime time.Duration `json:"deleteTime,omitempty"`
 }
 
 // Port is a snapshot of a simulated Neutron port.
@@ -81,7 +85,8 @@ func (s *Sim) Servers() []Server {
 		v := Server{ID: srv.id, Name: srv.name, ProjectID: srv.projectID, Status: srv.status, TaskState: srv.taskState,
 			Tags: slices.Clone(srv.tags), Metadata: maps.Clone(srv.metadata), Ports: slices.Clone(srv.portIDs),
 			FlavorName: srv.flavor.name, FlavorID: srv.flavor.id, ImageID: srv.imageID, KeyName: srv.keyName,
-			AvailabilityZone: srv.az, Host: srv.host, UserData: srv.userData, ServerGroup: srv.group, Created: srv.created}
+			AvailabilityZone: srv.az, Host: srv.host, UserData: srv.userData, ServerGroup: srv.group, Created: srv.created,
+			BuildTime: srv.buildDone.Sub(srv.created), DeleteTime: srv.deleteTime}
 		if srv.fault != nil {
 			v.Fault = srv.fault.message
 		}
@@ -199,7 +204,7 @@ func (s *Sim) AddServers(n int, tmpl Server) []string {
 		}
 		switch tmpl.Status {
 		case "BUILD":
-			srv.status, srv.launched, srv.buildDone = "BUILD", time.Time{}, now.Add(s.opts.BuildTime)
+			srv.status, srv.launched, srv.buildDone = "BUILD", time.Time{}, now.Add(s.buildLatency(imageID))
 		case "ERROR":
 			srv.failMsg = tmpl.Fault
 			if srv.failMsg == "" {

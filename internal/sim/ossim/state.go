@@ -139,8 +139,9 @@ type server struct {
 	created, updated      time.Time
 	launched              time.Time
 	buildDone, deletedAt  time.Time
-	stuck                 bool   // stays in BUILD (fault injection)
-	failMsg               string // goes to ERROR with this fault when the build ends
+	deleteTime            time.Duration // how long its deletion takes, drawn when it begins
+	stuck                 bool          // stays in BUILD (fault injection)
+	failMsg               string        // goes to ERROR with this fault when the build ends
 	fault                 *serverFault
 	portIDs               []string
 	novaPorts             map[string]bool // ports Nova made for this server (deleted with it)
@@ -248,6 +249,7 @@ type volume struct {
 	created, updated      time.Time
 	availableAt           time.Time
 	deletedAt             time.Time // when it started deleting
+	deleteTime            time.Duration
 }
 
 // newID returns a random version 4 UUID, the form of most OpenStack IDs.
@@ -303,10 +305,10 @@ func (s *Sim) tick() {
 		switch {
 		case !srv.deletedAt.IsZero():
 			switch age := now.Sub(srv.deletedAt); {
-			case age >= s.opts.DeleteTime:
+			case age >= srv.deleteTime:
 				s.removeServer(srv)
 				delete(st.servers, id)
-			case age >= s.opts.DeleteTime*3/4 && srv.status != "DELETED":
+			case age >= srv.deleteTime*3/4 && srv.status != "DELETED":
 				// Real Nova (seen on Zed) shows the instance as DELETED, vm_state deleted and no
 				// task, for a moment after the host destroyed it and before GET answers 404.
 				srv.status, srv.taskState, srv.updated = "DELETED", "", now
@@ -327,7 +329,7 @@ func (s *Sim) tick() {
 	}
 	for id, v := range st.volumes {
 		switch {
-		case v.status == "deleting" && now.Sub(v.deletedAt) >= s.opts.VolumeTime:
+		case v.status == "deleting" && now.Sub(v.deletedAt) >= v.deleteTime:
 			delete(st.volumes, id)
 		case v.status == "creating" && !now.Before(v.availableAt):
 			v.status, v.updated = "available", v.availableAt
@@ -400,7 +402,7 @@ func (s *Sim) removeServer(srv *server) {
 		}
 		v.attachedTo, v.updated = "", now
 		if av.deleteOnTermination {
-			v.status, v.deletedAt = "deleting", now
+			v.status, v.deletedAt, v.deleteTime = "deleting", now, s.latency(volumeChange)
 		} else {
 			v.status = "available"
 		}
