@@ -6,6 +6,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/version"
 )
 
 func main() {
@@ -20,7 +22,12 @@ func main() {
 	opts.AddFlags(flag.CommandLine)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("cluster-registrar"))
+		return
+	}
 	logfilter.Install() // client-go's own klog output (request bodies at high -v)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("cluster-registrar")
@@ -31,7 +38,7 @@ func main() {
 		log.Error(err, "Setting up")
 		os.Exit(1)
 	}
-	log.Info("Starting", "namespace", opts.ControlNamespace)
+	log.Info("Starting", "version", version.Version, "namespace", opts.ControlNamespace)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Stopped")
 		os.Exit(1)

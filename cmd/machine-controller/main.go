@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	_ "github.com/gardener/machine-controller-manager/pkg/util/client/metrics/prometheus" // MCM's client metrics
@@ -18,6 +19,7 @@ import (
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/metrics"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/version"
 )
 
 func main() {
@@ -25,11 +27,17 @@ func main() {
 	s.AddFlags(pflag.CommandLine)
 	opts := driver.DefaultOptions()
 	driver.AddFlags(pflag.CommandLine, &opts)
+	showVersion := pflag.Bool("version", false, "print the version and exit")
 	flag.InitFlags()
+	if *showVersion {
+		fmt.Println(version.String("machine-controller"))
+		return
+	}
 	logs.InitLogs()
 	defer logs.FlushLogs()
 	// client-go dumps Secrets at -v>=8 and MCM logs bootstrap tokens: keep them out.
 	logfilter.Install()
+	klog.InfoS("Starting", "version", version.Version, "build", version.String("machine-controller"))
 
 	metrics.Register()
 	opts.Sessions.Observer = metrics.ObserveRequest

@@ -25,6 +25,7 @@ import (
 	"syscall"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/version"
 )
 
 func main() {
@@ -49,12 +50,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&opts.ResellerTokenTTL, "reseller-token-ttl", 0, "Reseller API token lifetime (default 30m)")
 	resellerCreds := fs.String("reseller-credentials", "", "write the Reseller API endpoint and the reseller account's username and password to this file (KEY=value lines, mode 0600)")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var err error
 	if opts.Latencies, err = latencies(); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(out, version.String("pco-sim"))
+		return nil
 	}
 	if !*quiet {
 		opts.Log = os.Stderr

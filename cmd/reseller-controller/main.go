@@ -5,6 +5,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/version"
 )
 
 func main() {
@@ -19,7 +21,12 @@ func main() {
 	opts.AddFlags(flag.CommandLine)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("reseller-controller"))
+		return
+	}
 	logfilter.Install() // client-go's own klog output (request bodies at high -v)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("reseller-controller")
@@ -30,7 +37,7 @@ func main() {
 		log.Error(err, "Setting up")
 		os.Exit(1)
 	}
-	log.Info("Starting", "controllerID", id, "namespace", opts.Namespace)
+	log.Info("Starting", "version", version.Version, "controllerID", id, "namespace", opts.Namespace)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Stopped")
 		os.Exit(1)
