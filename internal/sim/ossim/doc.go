@@ -30,7 +30,11 @@
 // ones), fields, sorting, pagination with next/previous links, sequential fixed IPs, port
 // security rules, default security groups and rules, tags; Glance lists (default page 25,
 // property filters) and webob-style errors; Cinder volumes, types, microversions 3.0-3.70,
-// boot-from-volume attachments, and the quota 413 with retryAfter.
+// boot-from-volume attachments, and the quota 413 with retryAfter. Time: builds, deletes and
+// volume changes take fixed short times by default, or are drawn from a real cloud's spreads
+// (Options.Latencies, latency.go). Faults: request-level ones (faults.go) and faults inside
+// Nova's build as Nova words them, with the ports and volumes Nova leaves behind, and deletes
+// whose cast gets lost (nova_faults.go).
 //
 // What is simplified: one compute host pool without real scheduling (affinity is recorded,
 // not enforced); IPv4 only; no DHCP or metadata ports; no floating IPs, routers, snapshots,

@@ -34,6 +34,10 @@ const (
 	FaultServerError FaultKind = "server-error"
 	// FaultServerStuckBuild makes the next matching server create stay in BUILD for good.
 	FaultServerStuckBuild FaultKind = "server-stuck-build"
+	// FaultServerDeleteLingers makes the next matching server delete (compute DELETE
+	// /servers/{id}) be accepted while the server stays as it was with task_state "deleting",
+	// until it is deleted again: Nova's cast to the compute host got lost (a rabbitmq restart).
+	FaultServerDeleteLingers FaultKind = "server-delete-lingers"
 )
 
 // DefaultFaultMessage is the server fault of FaultServerError when Message is empty: what Nova
@@ -58,6 +62,11 @@ type Fault struct {
 	Message    string        `json:"message,omitempty"`    // error body message; server-error fault message
 	Rate       float64       `json:"rate,omitempty"`       // probability 0..1; 0 means always
 	Count      int           `json:"count,omitempty"`      // apply at most this many times; 0 = unlimited
+
+	// With server-error: Nova leaves the ports (LeavePorts) or volumes (LeaveVolumes) it made
+	// for the server behind, as when Neutron or Cinder failed its cleanup (see nova_faults.go).
+	LeavePorts   bool `json:"leavePorts,omitempty"`
+	LeaveVolumes bool `json:"leaveVolumes,omitempty"`
 }
 
 // UnmarshalJSON accepts durations as Go duration strings or numbers of seconds.
@@ -97,7 +106,7 @@ func jsonDuration(v any) (time.Duration, error) {
 // validate checks a fault before it is armed.
 func (f Fault) validate() (*regexp.Regexp, error) {
 	switch f.Kind {
-	case FaultError, FaultRateLimit, FaultLatency, FaultAfterCommit, FaultDrop, FaultServerError, FaultServerStuckBuild:
+	case FaultError, FaultRateLimit, FaultLatency, FaultAfterCommit, FaultDrop, FaultServerError, FaultServerStuckBuild, FaultServerDeleteLingers:
 	default:
 		return nil, fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -165,7 +174,7 @@ func (s *Sim) ClearFaults() {
 }
 
 func (f *faultRule) serverLevel() bool {
-	return f.Kind == FaultServerError || f.Kind == FaultServerStuckBuild
+	return f.Kind == FaultServerError || f.Kind == FaultServerStuckBuild || f.Kind == FaultServerDeleteLingers
 }
 
 func (f *faultRule) matches(service, method, path string) bool {
@@ -209,7 +218,7 @@ func (s *Sim) matchFaults(service, method, path string) (delay time.Duration, ru
 // order they were injected: one server gets at most one.
 func (s *Sim) takeServerFault() *faultRule {
 	for _, f := range s.faults {
-		if f.serverLevel() && f.matches("compute", http.MethodPost, "/servers") && f.fire() {
+		if f.serverLevel() && f.Kind != FaultServerDeleteLingers && f.matches("compute", http.MethodPost, "/servers") && f.fire() {
 			s.dropSpent()
 			return f
 		}

@@ -199,6 +199,7 @@ func (c *call) createServer() {
 		if srv.failMsg == "" {
 			srv.failMsg = DefaultFaultMessage
 		}
+		srv.leavePorts, srv.leaveVolumes = f.LeavePorts, f.LeaveVolumes
 	}
 	for _, n := range nics {
 		var p *port

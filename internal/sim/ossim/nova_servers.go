@@ -278,8 +278,14 @@ func (c *call) deleteServer() {
 	if srv == nil {
 		return
 	}
-	if srv.deletedAt.IsZero() {
-		now := time.Now().UTC()
+	now := time.Now().UTC()
+	switch {
+	case !srv.deletedAt.IsZero():
+	case !srv.lingering && c.s.takeDeleteFault(srv.id):
+		// Accepted, and the cast to the compute host is lost.
+		srv.lingering, srv.taskState, srv.updated = true, "deleting", now
+	default:
+		srv.lingering = false
 		srv.deletedAt, srv.taskState, srv.updated, srv.deleteTime = now, "deleting", now, c.s.latency(serverDelete)
 	}
 	c.status(http.StatusNoContent)

@@ -142,6 +142,9 @@ type server struct {
 	deleteTime            time.Duration // how long its deletion takes, drawn when it begins
 	stuck                 bool          // stays in BUILD (fault injection)
 	failMsg               string        // goes to ERROR with this fault when the build ends
+	leavePorts            bool          // Nova leaves its ports behind when the build fails (fault injection)
+	leaveVolumes          bool          // Nova leaves its volumes behind when the build fails (fault injection)
+	lingering             bool          // a delete was accepted but got lost: stays until deleted again
 	fault                 *serverFault
 	portIDs               []string
 	novaPorts             map[string]bool // ports Nova made for this server (deleted with it)
@@ -159,6 +162,7 @@ type attachedVolume struct {
 	id                  string
 	deleteOnTermination bool
 	novaMade            bool // created by Nova from the block device mapping
+	leftOver            bool // the build failed and Nova could not delete it: listed, not attached, kept on delete
 }
 
 // vmState is Nova's vm_state for the server's status.
@@ -352,13 +356,21 @@ func (s *Sim) tick() {
 // to create do not exist; volumes the caller gave are released.
 func (s *Sim) failBuild(srv *server, at time.Time) {
 	srv.status, srv.host = "ERROR", ""
-	srv.fault = &serverFault{code: 500, message: srv.failMsg, created: at}
+	srv.fault = &serverFault{code: 500, message: s.faultMessage(srv), created: at}
+	if srv.leavePorts {
+		s.leavePorts(srv, at)
+	}
 	s.releasePorts(srv)
 	var kept []attachedVolume
 	for _, av := range srv.volumes {
 		v := s.st.volumes[av.id]
 		switch {
 		case v == nil:
+		case av.novaMade && srv.leaveVolumes:
+			s.leaveVolume(v, at)
+			av.leftOver = true
+			kept = append(kept, av)
+			continue
 		case av.novaMade:
 			delete(s.st.volumes, av.id)
 		default:
@@ -397,7 +409,7 @@ func (s *Sim) removeServer(srv *server) {
 	now := time.Now()
 	for _, av := range srv.volumes {
 		v := s.st.volumes[av.id]
-		if v == nil {
+		if v == nil || av.leftOver {
 			continue
 		}
 		v.attachedTo, v.updated = "", now
