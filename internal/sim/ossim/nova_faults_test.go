@@ -119,7 +119,7 @@ var _ = Describe("Nova build faults", func() {
 			s := rawServer(id)
 			g.Expect(s).To(HaveKeyWithValue("status", "ACTIVE"))
 			g.Expect(s).To(HaveKeyWithValue("OS-EXT-STS:task_state", "deleting"))
-		}).WithTimeout(300 * time.Millisecond).Should(Succeed(), "well past the 50 ms DeleteTime")
+		}).WithTimeout(300*time.Millisecond).Should(Succeed(), "well past the 50 ms DeleteTime")
 		Expect(rawRequest(sim, "DELETE", "/compute/v2.1/servers/"+id, token, nil).code).To(Equal(http.StatusNoContent))
 		waitServerGone(ctx, c.compute, id)
 	})
