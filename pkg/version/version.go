@@ -9,8 +9,13 @@ import (
 	"runtime/debug"
 )
 
-// Version is set by the linker; a plain go build says "dev".
-var Version = "dev"
+// Version and Revision are set by the linker; a plain go build says "dev" and falls back to
+// the VCS revision Go recorded, if any. The image builder sets both and builds with
+// -buildvcs=false, so a binary depends on the commit only, not on the state of the work tree.
+var (
+	Version  = "dev"
+	Revision = ""
+)
 
 // String is the one line every command prints for --version and logs at start:
 // name, version, Go version and platform, and the VCS revision when the build recorded one.
@@ -22,15 +27,18 @@ func String(name string) string {
 	return s + ")"
 }
 
-// revision is the VCS revision Go recorded in the binary (empty with -buildvcs=false).
+// revision is the commit the binary was built from, when known.
 func revision() string {
+	if Revision != "" {
+		return Revision
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
 	}
 	for _, kv := range info.Settings {
-		if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
-			return kv.Value[:12]
+		if kv.Key == "vcs.revision" {
+			return kv.Value
 		}
 	}
 	return ""

@@ -17,3 +17,12 @@ func TestStringNamesCommandVersionAndPlatform(t *testing.T) {
 		}
 	}
 }
+
+func TestStringCarriesTheStampedRevision(t *testing.T) {
+	old := Revision
+	t.Cleanup(func() { Revision = old })
+	Revision = "0123456789abcdef"
+	if got := String("pco-sim"); !strings.Contains(got, " 0123456789abcdef)") {
+		t.Errorf("String() = %q, want the revision before the closing parenthesis", got)
+	}
+}
