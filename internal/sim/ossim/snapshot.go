@@ -153,7 +153,7 @@ func (s *Sim) DeleteServerOutOfBand(id string) {
 	defer s.mu.Unlock()
 	if srv := s.st.servers[id]; srv != nil {
 		s.removeServer(srv)
-		delete(s.st.servers, id)
+		s.forget(srv, time.Now().UTC())
 	}
 }
 

@@ -36,6 +36,8 @@ type state struct {
 	quotas map[string]Quota
 	seq    int // creation order, for stable sorting
 
+	gone []ServerRecord // servers that no longer exist, for ServerHistory
+
 	// The Reseller API's own state: its bearer tokens (value -> expiry) and the quota it was
 	// given per project, section -> field -> value (the fields Nova, Neutron and Cinder enforce
 	// live in quotas as well).
@@ -305,13 +307,13 @@ func (st *state) nextSeq() int {
 func (s *Sim) tick() {
 	now := time.Now()
 	st := s.st
-	for id, srv := range st.servers {
+	for _, srv := range st.servers {
 		switch {
 		case !srv.deletedAt.IsZero():
 			switch age := now.Sub(srv.deletedAt); {
 			case age >= srv.deleteTime:
 				s.removeServer(srv)
-				delete(st.servers, id)
+				s.forget(srv, now)
 			case age >= srv.deleteTime*3/4 && srv.status != "DELETED":
 				// Real Nova (seen on Zed) shows the instance as DELETED, vm_state deleted and no
 				// task, for a moment after the host destroyed it and before GET answers 404.
