@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -148,21 +149,54 @@ func TestScannerFindsSecretsInEscapedHexDumps(t *testing.T) {
 	}
 }
 
-// A real lab's password may be shorter than the hashed window: AllNeedles looks for it raw.
+// A real lab's password may be shorter than the hashed window: AllNeedles looks for every value
+// whatever its length, Needles only for those of Window bytes and more.
 func TestShortSecrets(t *testing.T) {
 	s := NewSecrets()
 	s.Add("lab password", "demo-secret")
 	s.Add("long", "pco-demo-password-0")
 	s.Add("tiny", "abc")
-	if s.TooShort() != 1 {
+	if s.TooShort() != 0 {
 		t.Fatalf("TooShort = %d", s.TooShort())
 	}
-	text := []byte("x pco-demo-password-0\ny\nz demo-secret demo-secret\n demo-secret")
+	text := []byte("x pco-demo-password-0\ny\nz demo-secret demo-secret\n demo-secret\nabc")
 	if got := NewScanner(s.Needles()).Scan("log", text); len(got) != 1 {
 		t.Fatalf("Needles: got %+v", got)
 	}
 	got := NewScanner(s.AllNeedles()).Scan("log", text)
-	if len(got) != 3 || got[0].Secret != "long" || got[1].Line != 3 || got[2].Line != 4 || got[2].Secret != "lab password" {
+	if len(got) != 4 || got[0].Secret != "long" || got[1].Line != 3 || got[2].Line != 4 || got[2].Secret != "lab password" || got[3].Secret != "tiny" {
 		t.Fatalf("AllNeedles: got %+v", got)
+	}
+}
+
+// Every form AllNeedles promises is found for a short secret with characters that escape.
+func TestAllNeedlesFindEveryForm(t *testing.T) {
+	const pw = "p&w\"d/1" // 7 bytes: &, a quote and a slash escape differently in JSON and URLs
+	s := NewSecrets()
+	s.Add("pw", pw)
+	json1, _ := json.Marshal(pw)
+	forms := map[string]string{
+		"raw":              "password=" + pw + " ",
+		"base64":           "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(pw)),
+		"base64 inside":    "data: " + base64.StdEncoding.EncodeToString([]byte("user:"+pw+":rest")),
+		"hex":              "body " + hex.EncodeToString([]byte(pw)),
+		"HEX":              "BODY " + strings.ToUpper(hex.EncodeToString([]byte(pw))),
+		"JSON-escaped":     `{"password":` + string(json1) + `}`,
+		"URL-escaped":      "GET /x?password=" + url.QueryEscape(pw) + "&y=1",
+		"URL-path-escaped": "GET /x/" + url.PathEscape(pw) + "/y",
+	}
+	sc := NewScanner(s.AllNeedles())
+	for form, text := range forms {
+		if got := sc.Scan("log", []byte(text)); len(got) != 1 {
+			t.Errorf("%s: %q: got %+v", form, text, got)
+		}
+	}
+	tiny := NewSecrets()
+	tiny.Add("pin", "4711")
+	if got := NewScanner(tiny.AllNeedles()).Scan("log", []byte("pin: "+base64.StdEncoding.EncodeToString([]byte("4711")))); len(got) != 1 {
+		t.Errorf("base64 of a 4-byte secret alone: got %+v", got)
+	}
+	if got := sc.Scan("log", []byte("nothing like it here: p&w d/1 70267722 cCZ3")); len(got) != 0 {
+		t.Errorf("false positive: %+v", got)
 	}
 }
