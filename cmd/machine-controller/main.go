@@ -12,7 +12,6 @@ import (
 	_ "github.com/gardener/machine-controller-manager/pkg/util/reflector/prometheus" // reflector metrics
 	_ "github.com/gardener/machine-controller-manager/pkg/util/workqueue/prometheus" // workqueue metrics
 	"github.com/spf13/pflag"
-	"k8s.io/component-base/cli/flag"
 	"k8s.io/component-base/logs"
 	"k8s.io/klog/v2"
 
@@ -28,7 +27,7 @@ func main() {
 	opts := driver.DefaultOptions()
 	driver.AddFlags(pflag.CommandLine, &opts)
 	showVersion := pflag.Bool("version", false, "print the version and exit")
-	flag.InitFlags()
+	mustParseFlags()
 	if *showVersion {
 		fmt.Println(version.String("machine-controller"))
 		return
