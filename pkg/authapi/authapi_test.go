@@ -44,8 +44,19 @@ var (
 
 func userAuth(name, user, cluster string) {
 	ctx := context.Background()
+	cua := &registryv1alpha1.ClusterUserAuth{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: registryv1alpha1.ClusterUserAuthSpec{
+			Cluster:   cluster,
+			User:      user,
+			SecretRef: registryv1alpha1.SecretReference{Namespace: registryNS, Name: "uauth-" + name},
+		},
+	}
+	Expect(admin.Create(ctx, cua)).To(Succeed())
+	// Owned by its ClusterUserAuth, as the registrar writes it: only then is it served.
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "uauth-" + name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "uauth-" + name, OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: registryv1alpha1.GroupVersion.String(), Kind: "ClusterUserAuth", Name: cua.Name, UID: cua.UID}}},
 		Data: map[string][]byte{
 			registryv1alpha1.KeyKubeconfig: []byte("kubeconfig-of-" + name),
 			registryv1alpha1.KeyToken:      []byte("token-of-" + name),
@@ -54,14 +65,6 @@ func userAuth(name, user, cluster string) {
 		},
 	}
 	Expect(admin.Create(ctx, secret)).To(Succeed())
-	Expect(admin.Create(ctx, &registryv1alpha1.ClusterUserAuth{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: registryv1alpha1.ClusterUserAuthSpec{
-			Cluster:   cluster,
-			User:      user,
-			SecretRef: registryv1alpha1.SecretReference{Namespace: registryNS, Name: secret.Name},
-		},
-	})).To(Succeed())
 }
 
 func clusterInfo(name, region string) {
@@ -136,8 +139,10 @@ var _ = BeforeSuite(func() {
 	Expect(admin.Create(ctx, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "registry-uauth-reader"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "registry-uauth-reader"},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "carol"}},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "carol"},
+			{APIGroup: rbacv1.GroupName, Kind: "User", Name: "gina"}},
 	})).To(Succeed())
+	grant(ctx, "gina") // like carol, but may not read the registry's Secrets
 	userCfgs["dave"], userKubes["dave"], err = aenv.AddUser("dave") // no RBAC
 	Expect(err).NotTo(HaveOccurred())
 	userCfgs["admin"] = rest.CopyConfig(aenv.AdminConfig)
@@ -145,6 +150,17 @@ var _ = BeforeSuite(func() {
 	userKubes["admin"] = aenv.AdminKubeconfig
 
 	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: registryNS}})).To(Succeed())
+	// carol may also read the Secrets of the registry namespace, where the credentials are:
+	// with get on the registry's ClusterUserAuths that makes her an admin of clusteruserauths.
+	Expect(admin.Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "secret-reader"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}},
+	})).To(Succeed())
+	Expect(admin.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "secret-reader"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "secret-reader"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "carol"}},
+	})).To(Succeed())
 	userAuth("alice-c1", "alice", "c1")
 	userAuth("alice-c2", "alice", "c2")
 	userAuth("bob-c1", "bob", "c1")
@@ -225,7 +241,15 @@ var _ = Describe("clusteruserauths through the kube-apiserver", Ordered, func() 
 		Expect(list.Items).To(BeEmpty())
 	})
 
-	It("shows every object to admins (system:masters, or get on the registry's clusteruserauths)", func() {
+	It("is no admin with get on the registry's clusteruserauths alone: the credentials are in Secrets it may not read", func() {
+		list, err := resourceFor("gina").List(ctx, metav1.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(list.Items).To(BeEmpty())
+		_, err = resourceFor("gina").Get(ctx, "bob-c1", metav1.GetOptions{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "got %v", err)
+	})
+
+	It("shows every object to admins (system:masters, or get on the registry's clusteruserauths and its Secrets)", func() {
 		for _, user := range []string{"admin", "carol"} {
 			list, err := resourceFor(user).List(ctx, metav1.ListOptions{})
 			Expect(err).NotTo(HaveOccurred())

@@ -28,19 +28,21 @@ func NewClusterStore(src *Source) *ClusterStore {
 	return &ClusterStore{view: view[*authv1alpha1.Cluster, *authv1alpha1.ClusterList]{
 		src:           src,
 		adminResource: "clusterinfos",
-		names: func(st *state, user string, admin bool) []string {
+		names: func(st *state, who caller, admin bool) []string {
 			if admin {
 				return keys(st.clusters)
 			}
 			var out []string
-			for n := range st.byUser[user] {
-				out = append(out, st.userAuths[n].Spec.Cluster)
+			for _, k := range who.keys() {
+				for n := range st.byUser[k] {
+					out = append(out, st.userAuths[n].Spec.Cluster)
+				}
 			}
 			return out
 		},
-		object: func(st *state, user string, admin bool, name string) (*authv1alpha1.Cluster, bool) {
+		object: func(st *state, who caller, admin bool, name string) (*authv1alpha1.Cluster, bool) {
 			ci := st.clusters[name]
-			if ci == nil || (!admin && !hasUserAuth(st, user, name)) {
+			if ci == nil || (!admin && !hasUserAuth(st, who, name)) {
 				return nil, false
 			}
 			return clusterView(ci), true
@@ -79,11 +81,13 @@ func NewClusterStore(src *Source) *ClusterStore {
 	}}
 }
 
-// hasUserAuth says whether one of user's ClusterUserAuths names cluster.
-func hasUserAuth(st *state, user, cluster string) bool {
-	for n := range st.byUser[user] {
-		if st.userAuths[n].Spec.Cluster == cluster {
-			return true
+// hasUserAuth says whether one of the caller's ClusterUserAuths names cluster.
+func hasUserAuth(st *state, who caller, cluster string) bool {
+	for _, k := range who.keys() {
+		for n := range st.byUser[k] {
+			if st.userAuths[n].Spec.Cluster == cluster {
+				return true
+			}
 		}
 	}
 	return false

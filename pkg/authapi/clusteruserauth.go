@@ -3,7 +3,9 @@ package authapi
 import (
 	"maps"
 	"strconv"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
@@ -30,15 +32,20 @@ func NewClusterUserAuthStore(src *Source) *ClusterUserAuthStore {
 	return &ClusterUserAuthStore{view: view[*authv1alpha1.ClusterUserAuth, *authv1alpha1.ClusterUserAuthList]{
 		src:           src,
 		adminResource: "clusteruserauths",
-		names: func(st *state, user string, admin bool) []string {
+		adminSecrets:  true,
+		names: func(st *state, who caller, admin bool) []string {
 			if admin {
 				return keys(st.userAuths)
 			}
-			return keys(st.byUser[user])
+			var out []string
+			for _, k := range who.keys() {
+				out = append(out, keys(st.byUser[k])...)
+			}
+			return out
 		},
-		object: func(st *state, user string, admin bool, name string) (*authv1alpha1.ClusterUserAuth, bool) {
+		object: func(st *state, who caller, admin bool, name string) (*authv1alpha1.ClusterUserAuth, bool) {
 			src := st.userAuths[name]
-			if src == nil || (!admin && src.Spec.User != user) {
+			if src == nil || (!admin && !who.owns(src.Spec.User)) {
 				return nil, false
 			}
 			return userAuthView(st, src), true
@@ -88,7 +95,7 @@ func userAuthView(st *state, src *registryv1alpha1.ClusterUserAuth) *authv1alpha
 		Spec: authv1alpha1.ClusterUserAuthSpec{Cluster: src.Spec.Cluster, User: src.Spec.User},
 	}
 	if ref := src.Spec.SecretRef; ref.Name != "" {
-		if secret := st.secrets[secretKey(ref.Namespace, ref.Name)]; secret != nil {
+		if secret := st.secrets[secretKey(ref.Namespace, ref.Name)]; secret != nil && madeFor(secret, src) {
 			obj.Credentials.Kubeconfig = string(secret.Data[registryv1alpha1.KeyKubeconfig])
 			obj.Credentials.Token = string(secret.Data[registryv1alpha1.KeyToken])
 			rv = max(rv, resourceVersion(secret))
@@ -96,6 +103,20 @@ func userAuthView(st *state, src *registryv1alpha1.ClusterUserAuth) *authv1alpha
 	}
 	obj.ResourceVersion = strconv.FormatUint(rv, 10)
 	return obj
+}
+
+// madeFor says whether the registrar made secret for this ClusterUserAuth: the Secret is owned
+// by it (an owner reference with its UID, which nobody can give a ClusterUserAuth they create
+// later). A ClusterUserAuth pointing at any other Secret of the registry namespace (another
+// user's, a cluster's admin token) shows no credentials.
+func madeFor(secret *corev1.Secret, cua *registryv1alpha1.ClusterUserAuth) bool {
+	for _, ref := range secret.OwnerReferences {
+		if ref.Kind == "ClusterUserAuth" && ref.UID == cua.UID && ref.Name == cua.Name &&
+			strings.HasPrefix(ref.APIVersion, registryv1alpha1.GroupVersion.Group+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func keys[V any](m map[string]V) []string {

@@ -72,6 +72,16 @@ type Options struct {
 	// deletes the APIService, which would otherwise point at a Service that is gone and
 	// break discovery (and namespace deletion) cluster-wide. Needs get on that ClusterRole.
 	APIServiceOwner string
+	// MaxWatchesPerUser caps one user's concurrent watches (see SourceOptions).
+	MaxWatchesPerUser int
+	// AuditPolicyFile is a kube-apiserver audit policy (audit.k8s.io/v1 Policy) for this
+	// server's requests; AuditLogPath where the events go ("-": standard output). Both empty:
+	// no audit log (the kube-apiserver audits the requests it proxies here anyway, at its
+	// own policy).
+	AuditPolicyFile, AuditLogPath string
+	// EnableProfiling serves /debug/pprof; off by default (it lets any caller the
+	// authorizer allows on that path profile the process).
+	EnableProfiling bool
 }
 
 // Server is the aggregated API server of auth.registry.pco-mcm.io.
@@ -105,7 +115,7 @@ func NewServer(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	source, err := NewSource(cfg, SourceOptions{SecretNamespace: opts.SecretNamespace})
+	source, err := NewSource(cfg, SourceOptions{SecretNamespace: opts.SecretNamespace, MaxWatchesPerUser: opts.MaxWatchesPerUser})
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +185,20 @@ func NewServer(opts Options) (*Server, error) {
 		return fail(err)
 	}
 	config.Authentication.Authenticator = refuseAnonymous(config.Authentication.Authenticator)
+	config.EnableProfiling, config.EnableContentionProfiling = opts.EnableProfiling, false
+	if opts.AuditPolicyFile != "" || opts.AuditLogPath != "" {
+		if opts.AuditPolicyFile == "" || opts.AuditLogPath == "" {
+			return fail(fmt.Errorf("an audit log needs both a policy file and a log path"))
+		}
+		audit := genericoptions.NewAuditOptions()
+		audit.PolicyFile, audit.LogOptions.Path = opts.AuditPolicyFile, opts.AuditLogPath
+		if errs := audit.Validate(); len(errs) > 0 {
+			return fail(fmt.Errorf("audit options: %v", errs))
+		}
+		if err := audit.ApplyTo(&config.Config); err != nil {
+			return fail(fmt.Errorf("audit log: %w", err))
+		}
+	}
 	// Not ready until the informers have delivered the registry: an empty list before that
 	// would be a wrong answer, not a slow one.
 	config.AddReadyzChecks(healthz.NamedCheck("registry-informers", func(*http.Request) error {

@@ -44,6 +44,8 @@ type subscription struct {
 	// dropped is closed when the watch fell too far behind and was cut off (it ends; the
 	// client watches again from its last resourceVersion or relists).
 	dropped chan struct{}
+	// user counts against the watch cap.
+	user string
 }
 
 // subscriptionBuffer is how many changes a watch may lag behind before it is cut off, as the
@@ -85,6 +87,12 @@ type Source struct {
 	// see; lastAny the same for any object (what admins see).
 	lastChange map[string]uint64
 	lastAny    uint64
+
+	// secretNamespace is SourceOptions.SecretNamespace.
+	secretNamespace string
+	// maxWatches and watches cap the concurrent watches of one user.
+	maxWatches int
+	watches    map[string]int
 }
 
 // SourceOptions configure a Source.
@@ -96,7 +104,16 @@ type SourceOptions struct {
 	SecretNamespace string
 	// SyncPeriod of the informers (default: controller-runtime's).
 	SyncPeriod *time.Duration
+	// MaxWatchesPerUser caps the watches one user may have open at once, over both
+	// resources (each holds a goroutine and a buffer of up to 1,000 changes here); past it a
+	// watch is refused with 429 Too Many Requests. 0: DefaultMaxWatchesPerUser; negative: no
+	// cap.
+	MaxWatchesPerUser int
 }
+
+// DefaultMaxWatchesPerUser is enough for kubectl get -w and an informer per resource, with
+// room for reconnects that overlap.
+const DefaultMaxWatchesPerUser = 10
 
 // NewSource builds the informers from cfg; Start runs them.
 func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
@@ -130,9 +147,15 @@ func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
 			byCluster: map[string]map[string]struct{}{},
 			bySecret:  map[string]map[string]struct{}{},
 		},
-		subs:       map[*subscription]struct{}{},
-		moved:      make(chan struct{}),
-		lastChange: map[string]uint64{},
+		subs:            map[*subscription]struct{}{},
+		moved:           make(chan struct{}),
+		lastChange:      map[string]uint64{},
+		secretNamespace: opts.SecretNamespace,
+		maxWatches:      opts.MaxWatchesPerUser,
+		watches:         map[string]int{},
+	}
+	if s.maxWatches == 0 {
+		s.maxWatches = DefaultMaxWatchesPerUser
 	}
 	for kind, obj := range map[changeKind]client.Object{
 		userAuthChange:    &registryv1alpha1.ClusterUserAuth{},
@@ -152,9 +175,10 @@ func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
 	return s, nil
 }
 
-// keepCredentials keeps of a Secret only what the API serves (the kubeconfig and token keys):
-// the cache then holds less, and no other key (nor a kubectl last-applied annotation with
-// all of them) stays in memory.
+// keepCredentials keeps of a Secret only what the API serves (the kubeconfig and token keys)
+// and its owner references (which ClusterUserAuth it was made for): the cache then holds
+// less, and no other key (nor a kubectl last-applied annotation with all of them) stays in
+// memory.
 func keepCredentials(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
 	if !ok {
@@ -162,6 +186,7 @@ func keepCredentials(obj any) (any, error) {
 	}
 	out := &corev1.Secret{}
 	out.Namespace, out.Name, out.UID, out.ResourceVersion = s.Namespace, s.Name, s.UID, s.ResourceVersion
+	out.OwnerReferences = s.OwnerReferences
 	for _, k := range []string{registryv1alpha1.KeyKubeconfig, registryv1alpha1.KeyToken} {
 		if v, ok := s.Data[k]; ok {
 			if out.Data == nil {
@@ -384,11 +409,18 @@ func (s *Source) waitFor(ctx context.Context, rv uint64) error {
 // and calls start under the lock with the state the watch starts from. From a
 // resourceVersion, it is Expired (410, the client relists) when something the caller sees
 // has changed since: there is no history to replay.
-func (s *Source) subscribe(user string, admin bool, from uint64, start func(st *state, rv uint64)) (*subscription, error) {
+func (s *Source) subscribe(who caller, admin bool, from uint64, start func(st *state, rv uint64)) (*subscription, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.maxWatches > 0 && s.watches[who.name] >= s.maxWatches {
+		return nil, apierrors.NewTooManyRequests(fmt.Sprintf("user %q has %d watches of auth.registry.pco-mcm.io open, the most allowed at once; close one before starting another",
+			who.name, s.watches[who.name]), 1)
+	}
 	if from > 0 {
-		last := s.lastChange[user]
+		var last uint64
+		for _, k := range who.keys() {
+			last = max(last, s.lastChange[k])
+		}
 		if admin {
 			last = s.lastAny
 		}
@@ -396,8 +428,9 @@ func (s *Source) subscribe(user string, admin bool, from uint64, start func(st *
 			return nil, apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, last))
 		}
 	}
-	sub := &subscription{ch: make(chan change, subscriptionBuffer), dropped: make(chan struct{})}
+	sub := &subscription{ch: make(chan change, subscriptionBuffer), dropped: make(chan struct{}), user: who.name}
 	s.subs[sub] = struct{}{}
+	s.watches[who.name]++
 	start(&s.st, s.rv)
 	return sub, nil
 }
@@ -406,4 +439,7 @@ func (s *Source) unsubscribe(sub *subscription) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.subs, sub)
+	if s.watches[sub.user]--; s.watches[sub.user] <= 0 {
+		delete(s.watches, sub.user)
+	}
 }

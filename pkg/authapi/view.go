@@ -23,10 +23,13 @@ type view[T client.Object, TList runtime.Object] struct {
 	// adminResource is the registry.pco-mcm.io resource whose cluster-wide get makes a caller
 	// an admin of this view: whoever may read the source directly sees every object.
 	adminResource string
+	// adminSecrets also asks of an admin that they may get the Secrets of the registry
+	// namespace (where the credentials are): the source resource alone holds none.
+	adminSecrets bool
 	// names are the names of the objects the caller sees (admin: all).
-	names func(st *state, user string, admin bool) []string
+	names func(st *state, who caller, admin bool) []string
 	// object is the caller's view of name; false when it does not exist or is not theirs.
-	object func(st *state, user string, admin bool, name string) (T, bool)
+	object func(st *state, who caller, admin bool, name string) (T, bool)
 	// affected are the names whose view a change may alter.
 	affected func(st *state, ch change) []string
 	newObj   func() T
@@ -35,13 +38,13 @@ type view[T client.Object, TList runtime.Object] struct {
 
 func (v *view[T, TList]) Get(ctx Context, name string) (T, error) {
 	var zero T
-	admin, err := isAdmin(ctx, v.adminResource)
+	admin, err := v.isAdmin(ctx)
 	if err != nil {
 		return zero, err
 	}
 	var obj T
 	var ok bool
-	v.src.read(func(st *state, _ uint64) { obj, ok = v.object(st, ctx.User.GetName(), admin, name) })
+	v.src.read(func(st *state, _ uint64) { obj, ok = v.object(st, callerOf(ctx.User), admin, name) })
 	if !ok {
 		// The same answer whether the object does not exist or is someone else's.
 		return zero, apierrors.NewNotFound(ctx.GroupVersionResource.GroupResource(), name)
@@ -50,7 +53,7 @@ func (v *view[T, TList]) Get(ctx Context, name string) (T, error) {
 }
 
 func (v *view[T, TList]) List(ctx Context) (TList, error) {
-	admin, err := isAdmin(ctx, v.adminResource)
+	admin, err := v.isAdmin(ctx)
 	if err != nil {
 		var zero TList
 		return zero, err
@@ -59,19 +62,19 @@ func (v *view[T, TList]) List(ctx Context) (TList, error) {
 	var rv uint64
 	v.src.read(func(st *state, stateRV uint64) {
 		rv = stateRV
-		items = v.all(st, ctx.User.GetName(), admin)
+		items = v.all(st, callerOf(ctx.User), admin)
 	})
 	// The state's resourceVersion is the same for everybody and reveals no object.
 	return v.newList(items, strconv.FormatUint(rv, 10)), nil
 }
 
 // all is the caller's objects, by name.
-func (v *view[T, TList]) all(st *state, user string, admin bool) []T {
-	names := v.names(st, user, admin)
+func (v *view[T, TList]) all(st *state, who caller, admin bool) []T {
+	names := v.names(st, who, admin)
 	slices.Sort(names)
 	items := make([]T, 0, len(names))
 	for _, n := range slices.Compact(names) {
-		if obj, ok := v.object(st, user, admin, n); ok {
+		if obj, ok := v.object(st, who, admin, n); ok {
 			items = append(items, obj)
 		}
 	}
@@ -87,7 +90,7 @@ func (v *view[T, TList]) all(st *state, user string, admin bool) []T {
 // before and after: an object that becomes theirs is ADDED, one that stops being theirs
 // (deleted, or its user changed) is DELETED, with the change's resourceVersion.
 func (v *view[T, TList]) Watch(ctx Context, opts WatchOptions) (<-chan watch.Event, error) {
-	admin, err := isAdmin(ctx, v.adminResource)
+	admin, err := v.isAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,13 +108,13 @@ func (v *view[T, TList]) Watch(ctx Context, opts WatchOptions) (<-chan watch.Eve
 		// A watch-list: the whole state, not older than from; nothing to expire.
 		initial, expireFrom = *opts.SendInitialEvents, 0
 	}
-	userName := ctx.User.GetName()
+	who := callerOf(ctx.User)
 	visible := map[string]T{}
 	var order []T
 	var startRV uint64
-	sub, err := v.src.subscribe(userName, admin, expireFrom, func(st *state, rv uint64) {
+	sub, err := v.src.subscribe(who, admin, expireFrom, func(st *state, rv uint64) {
 		startRV = rv
-		order = v.all(st, userName, admin)
+		order = v.all(st, who, admin)
 		for _, obj := range order {
 			visible[obj.GetName()] = obj
 		}
@@ -154,7 +157,7 @@ func (v *view[T, TList]) Watch(ctx Context, opts WatchOptions) (<-chan watch.Eve
 			case <-sub.dropped:
 				return
 			case ch := <-sub.ch:
-				for _, ev := range v.events(ch, userName, admin, visible) {
+				for _, ev := range v.events(ch, who, admin, visible) {
 					if !send(ev) {
 						return
 					}
@@ -166,7 +169,7 @@ func (v *view[T, TList]) Watch(ctx Context, opts WatchOptions) (<-chan watch.Eve
 }
 
 // events turns a change into the caller's events and updates visible.
-func (v *view[T, TList]) events(ch change, userName string, admin bool, visible map[string]T) []watch.Event {
+func (v *view[T, TList]) events(ch change, who caller, admin bool, visible map[string]T) []watch.Event {
 	type after struct {
 		obj T
 		ok  bool
@@ -176,7 +179,7 @@ func (v *view[T, TList]) events(ch change, userName string, admin bool, visible 
 	v.src.read(func(st *state, _ uint64) {
 		names = v.affected(st, ch)
 		for _, n := range names {
-			obj, ok := v.object(st, userName, admin, n)
+			obj, ok := v.object(st, who, admin, n)
 			now[n] = after{obj, ok}
 		}
 	})
@@ -202,27 +205,37 @@ func (v *view[T, TList]) events(ch change, userName string, admin bool, visible 
 	return evs
 }
 
-// isAdmin says whether the caller sees every object of a view: members of system:masters
+// isAdmin says whether the caller sees every object of a view: members of system:masters,
 // and whoever may get the registry.pco-mcm.io resource cluster-wide (they can read the
-// source anyway). The delegated authorizer caches the answer (10 s by default).
-func isAdmin(ctx Context, resource string) (bool, error) {
+// source anyway) and, for a view with credentials, the Secrets of the registry namespace
+// (where the credentials are). The delegated authorizer caches the answers (10 s by default).
+func (v *view[T, TList]) isAdmin(ctx Context) (bool, error) {
 	if slices.Contains(ctx.User.GetGroups(), user.SystemPrivilegedGroup) {
 		return true, nil
 	}
 	if ctx.Authorizer == nil {
 		return false, nil
 	}
-	decision, _, err := ctx.Authorizer.Authorize(ctx, authorizer.AttributesRecord{
-		User:            ctx.User,
-		Verb:            "get",
-		APIGroup:        registryv1alpha1.GroupVersion.Group,
-		APIVersion:      registryv1alpha1.GroupVersion.Version,
-		Resource:        resource,
-		ResourceRequest: true,
-	})
-	if err != nil && decision != authorizer.DecisionAllow {
-		// A failed check is not a grant; the caller still sees their own objects.
+	if !allowed(ctx, authorizer.AttributesRecord{Verb: "get", APIGroup: registryv1alpha1.GroupVersion.Group,
+		APIVersion: registryv1alpha1.GroupVersion.Version, Resource: v.adminResource}) {
 		return false, nil
 	}
-	return decision == authorizer.DecisionAllow, nil
+	if v.adminSecrets {
+		// An empty namespace (the Source caches Secrets of every namespace) asks for get on
+		// Secrets cluster-wide.
+		return allowed(ctx, authorizer.AttributesRecord{Verb: "get", APIVersion: "v1", Resource: "secrets",
+			Namespace: v.src.secretNamespace}), nil
+	}
+	return true, nil
+}
+
+// allowed asks the authorizer about the caller; a failed check is not a grant (the caller
+// still sees their own objects).
+func allowed(ctx Context, attrs authorizer.AttributesRecord) bool {
+	attrs.User, attrs.ResourceRequest = ctx.User, true
+	decision, _, err := ctx.Authorizer.Authorize(ctx, attrs)
+	if err != nil {
+		return false
+	}
+	return decision == authorizer.DecisionAllow
 }

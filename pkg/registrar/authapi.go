@@ -28,6 +28,11 @@ type AuthAPIOptions struct {
 	// Service in front of the API, as the APIService refers to it.
 	ServiceNamespace, ServiceName string
 	ServicePort                   int
+	// MaxWatchesPerUser, AuditPolicyFile, AuditLogPath and EnableProfiling: see
+	// authapi.Options.
+	MaxWatchesPerUser             int
+	AuditPolicyFile, AuditLogPath string
+	EnableProfiling               bool
 }
 
 // AddFlags registers the settings on fs.
@@ -40,6 +45,10 @@ func (o *AuthAPIOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ServiceNamespace, "authapi-service-namespace", "", "namespace of the auth API's Service (default: --registry-namespace)")
 	fs.StringVar(&o.ServiceName, "authapi-service-name", "pco-mcm-authapi", "name of the auth API's Service")
 	fs.IntVar(&o.ServicePort, "authapi-service-port", 443, "port of the auth API's Service")
+	fs.IntVar(&o.MaxWatchesPerUser, "authapi-max-watches-per-user", 10, "concurrent watches one user may have open on the auth API; past it a watch gets 429 (negative: no cap)")
+	fs.StringVar(&o.AuditPolicyFile, "authapi-audit-policy-file", "", "audit policy (audit.k8s.io/v1 Policy) for the auth API's requests; needs --authapi-audit-log-path")
+	fs.StringVar(&o.AuditLogPath, "authapi-audit-log-path", "", "where the auth API writes its audit events ('-': standard output)")
+	fs.BoolVar(&o.EnableProfiling, "authapi-profiling", false, "serve /debug/pprof on the auth API's port")
 }
 
 // setupAuthAPI adds the auth API to the manager as a runnable that every replica runs (no
@@ -70,6 +79,10 @@ func setupAuthAPI(mgr ctrl.Manager, o Options) error {
 		SecretNamespace:    o.Namespace, // the registrar writes the users' Secrets there
 		RegisterAPIService: a.RegisterAPIService,
 		APIServiceOwner:    a.APIServiceOwner,
+		MaxWatchesPerUser:  a.MaxWatchesPerUser,
+		AuditPolicyFile:    a.AuditPolicyFile,
+		AuditLogPath:       a.AuditLogPath,
+		EnableProfiling:    a.EnableProfiling,
 	})
 	if err != nil {
 		return fmt.Errorf("auth API: %w", err)

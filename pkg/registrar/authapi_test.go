@@ -110,11 +110,14 @@ var _ = Describe("the registrar with the auth API", Ordered, func() {
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "system:authenticated"}},
 		})).To(Succeed())
 		for _, u := range []string{"alice", "bob"} {
-			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "uauth-" + u},
+			cua := &regv1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: u + "-c1"},
+				Spec: regv1.ClusterUserAuthSpec{Cluster: "c1", User: u, SecretRef: regv1.SecretReference{Namespace: registryNS, Name: "uauth-" + u}}}
+			Expect(env.Admin.Create(ctx, cua)).To(Succeed())
+			// Owned by its ClusterUserAuth, as the registrar writes it: only then is it served.
+			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "uauth-" + u, OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: regv1.GroupVersion.String(), Kind: "ClusterUserAuth", Name: cua.Name, UID: cua.UID}}},
 				Data: map[string][]byte{regv1.KeyToken: []byte("token-of-" + u)}}
 			Expect(env.Admin.Create(ctx, secret)).To(Succeed())
-			Expect(env.Admin.Create(ctx, &regv1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: u + "-c1"},
-				Spec: regv1.ClusterUserAuthSpec{Cluster: "c1", User: u, SecretRef: regv1.SecretReference{Namespace: registryNS, Name: secret.Name}}})).To(Succeed())
 		}
 
 		aliceCfg, _, err := env.AddUser("alice")

@@ -110,6 +110,8 @@ type ConnectReconciler struct {
 	// Resync is how often a connected cluster is looked at again (version, nodes, tokens;
 	// default 10m).
 	Resync time.Duration
+	// Options limit what a ClusterConnect may reach (see ConnectOptions).
+	Options ConnectOptions
 
 	reader client.Reader
 }
@@ -129,20 +131,24 @@ func connectFail(reason, message string, requeue time.Duration) connectOutcome {
 }
 
 // connectTargetFailure classifies an error of the target: refused credentials wait for a new
-// kubeconfig, an unreachable server is retried with backoff.
+// kubeconfig, an unreachable server is retried with backoff. The message is a fixed sentence
+// with the HTTP code (connectErrorSummary): nothing of the target's answer, which whoever
+// runs the target controls, gets into the status or an event.
 func connectTargetFailure(what string, err error) connectOutcome {
 	var conflict *connectConflictError
 	switch {
 	case errors.As(err, &conflict):
 		return connectFail(ConnectReasonConflict, conflict.msg, 5*connectRetry)
+	case errors.Is(err, errConnectLocalAddress):
+		return connectFail(ConnectReasonInvalidKubeconfig, fmt.Sprintf("%s: %s", what, connectMsgLocal), connectRetry)
 	case connectIsAuthError(err):
-		return connectFail(ConnectReasonUnauthorized, fmt.Sprintf("%s: the target cluster refused the credentials: %v", what, err), connectRetry)
+		return connectFail(ConnectReasonUnauthorized, fmt.Sprintf("%s: the target cluster refused the credentials (%s)", what, connectErrorSummary(err)), connectRetry)
 	case connectIsUnreachable(err):
-		o := connectFail(ConnectReasonClusterUnreachable, fmt.Sprintf("%s: %v", what, err), 0)
+		o := connectFail(ConnectReasonClusterUnreachable, fmt.Sprintf("%s: %s", what, connectErrorSummary(err)), 0)
 		o.err = err
 		return o
 	default:
-		o := connectFail(ConnectReasonTargetError, fmt.Sprintf("%s: %v", what, err), 0)
+		o := connectFail(ConnectReasonTargetError, fmt.Sprintf("%s: %s", what, connectErrorSummary(err)), 0)
 		o.err = err
 		return o
 	}
@@ -190,6 +196,9 @@ func (r *ConnectReconciler) targetClient(cfg *rest.Config) (kubernetes.Interface
 	cfg = rest.CopyConfig(cfg)
 	if cfg.Timeout == 0 {
 		cfg.Timeout = connectTargetTimeout
+	}
+	if !r.Options.AllowLocalAddresses && cfg.Dial == nil {
+		cfg.Dial = r.Options.dialer()
 	}
 	if r.NewTargetClient != nil {
 		return r.NewTargetClient(cfg)
@@ -396,11 +405,8 @@ func (r *ConnectReconciler) connect(ctx context.Context, cc *regv1.ClusterConnec
 		return connectRegistryFailure(err)
 	}
 	if err := r.ensureUsers(ctx, cc, t, users, server, adminCfg); err != nil {
-		var conflict *connectConflictError
-		if apierrors.IsInvalid(err) || errors.As(err, &conflict) || connectIsAuthError(err) || connectIsUnreachable(err) {
-			return connectTargetFailure("access rules", err)
-		}
-		return connectRegistryFailure(fmt.Errorf("access rules: %w", err))
+		// Mostly the target's errors: summarized, never quoted.
+		return connectTargetFailure("access rules", err)
 	}
 	if err := r.registerCluster(ctx, cc, cluster, server, info); err != nil {
 		return connectRegistryFailure(err)
@@ -413,15 +419,19 @@ func (r *ConnectReconciler) connect(ctx context.Context, cc *regv1.ClusterConnec
 // adminConfig reads the admin kubeconfig; once it is gone the stored token kubeconfig serves
 // (ownCreds true).
 func (r *ConnectReconciler) adminConfig(ctx context.Context, cc *regv1.ClusterConnect, authSecret *corev1.Secret) (*rest.Config, string, bool, *connectOutcome) {
-	data, where, err := r.configData(ctx, cc)
+	data, where, refusal, err := r.configData(ctx, cc)
 	if err != nil {
 		o := connectRegistryFailure(err)
 		return nil, "", false, &o
 	}
+	if refusal != "" {
+		o := connectFail(ConnectReasonInvalidSpec, refusal, 0)
+		return nil, "", false, &o
+	}
 	if data == nil {
-		if authSecret != nil && len(authSecret.Data[regv1.KeyKubeconfig]) > 0 {
+		if authSecret != nil && len(authSecret.Data[regv1.KeyKubeconfig]) > 0 && authSecret.Labels[ConnectLabel] == cc.Name {
 			cfg, server, err := ParseKubeconfig(authSecret.Data[regv1.KeyKubeconfig])
-			if err == nil {
+			if err == nil && r.Options.checkTarget(cfg, server) == "" {
 				return cfg, server, true, nil
 			}
 		}
@@ -433,12 +443,17 @@ func (r *ConnectReconciler) adminConfig(ctx context.Context, cc *regv1.ClusterCo
 		o := connectFail(ConnectReasonInvalidKubeconfig, fmt.Sprintf("%s: %v", where, err), connectRetry)
 		return nil, "", false, &o
 	}
+	if msg := r.Options.checkTarget(cfg, server); msg != "" {
+		o := connectFail(ConnectReasonInvalidKubeconfig, fmt.Sprintf("%s: %s", where, msg), connectRetry)
+		return nil, "", false, &o
+	}
 	return cfg, server, false, nil
 }
 
 // configData returns the admin kubeconfig (nil when its Secret or key is missing) and a
-// description of where it is looked for.
-func (r *ConnectReconciler) configData(ctx context.Context, cc *regv1.ClusterConnect) ([]byte, string, error) {
+// description of where it is looked for; refusal says why configSecretRef may not be read
+// (a namespace the operator did not allow, or one of the registrar's own Secrets).
+func (r *ConnectReconciler) configData(ctx context.Context, cc *regv1.ClusterConnect) (data []byte, where, refusal string, err error) {
 	ref := cc.Spec.ConfigSecretRef
 	ns, key := ref.Namespace, ref.Key
 	if ns == "" {
@@ -447,22 +462,30 @@ func (r *ConnectReconciler) configData(ctx context.Context, cc *regv1.ClusterCon
 	if key == "" {
 		key = regv1.KeyKubeconfig
 	}
-	where := fmt.Sprintf("key %q of Secret %s/%s", key, ns, ref.Name)
+	where = fmt.Sprintf("key %q of Secret %s/%s", key, ns, ref.Name)
 	if ref.Name == "" {
-		return nil, "configSecretRef (no Secret name given)", nil
+		return nil, "configSecretRef (no Secret name given)", "", nil
+	}
+	// Checked before reading: whether a Secret exists elsewhere is not for the author of a
+	// ClusterConnect to learn either.
+	if allowed := r.configNamespaces(); !slices.Contains(allowed, ns) {
+		return nil, where, fmt.Sprintf(connectMsgNamespace, ns, strings.Join(allowed, ", ")), nil
 	}
 	s, err := r.getSecret(ctx, ns, ref.Name)
 	if err != nil || s == nil {
-		return nil, where, err
+		return nil, where, "", err
+	}
+	if s.Labels[connectManagedByLabel] == connectManagedBy {
+		return nil, where, fmt.Sprintf(connectMsgRegistryOwn, ns, ref.Name), nil
 	}
 	data, ok := s.Data[key]
 	if !ok {
-		return nil, where, nil
+		return nil, where, "", nil
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	return data, where, nil
+	return data, where, "", nil
 }
 
 // getSecret reads a Secret through the API reader; nil when it does not exist.
@@ -573,10 +596,16 @@ func (r *ConnectReconciler) checkRegistryConflicts(ctx context.Context, cc *regv
 	return client.IgnoreNotFound(err)
 }
 
-// writeSecret creates or updates a Secret of the registry (only one it made).
-func (r *ConnectReconciler) writeSecret(ctx context.Context, existing *corev1.Secret, name string, l map[string]string, data map[string][]byte, tok *connectToken) error {
+// writeSecret creates or updates a Secret of the registry (only one it made). owner, when
+// given, is the ClusterUserAuth the Secret is made for: the auth API serves a Secret's
+// credentials only through the ClusterUserAuth that owns it.
+func (r *ConnectReconciler) writeSecret(ctx context.Context, existing *corev1.Secret, name string, l map[string]string, data map[string][]byte, tok *connectToken, owner *metav1.OwnerReference) error {
+	var owners []metav1.OwnerReference
+	if owner != nil {
+		owners = []metav1.OwnerReference{*owner}
+	}
 	if existing == nil {
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: name, Labels: l}, Type: corev1.SecretTypeOpaque, Data: data}
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: name, Labels: l, OwnerReferences: owners}, Type: corev1.SecretTypeOpaque, Data: data}
 		tok.annotate(s)
 		return r.Client.Create(ctx, s)
 	}
@@ -586,9 +615,11 @@ func (r *ConnectReconciler) writeSecret(ctx context.Context, existing *corev1.Se
 	s := existing.DeepCopy()
 	s.Labels = l
 	s.Data = data
+	s.OwnerReferences = owners
 	tok.annotate(s)
 	if maps.EqualFunc(s.Data, existing.Data, func(a, b []byte) bool { return string(a) == string(b) }) &&
-		maps.Equal(s.Annotations, existing.Annotations) && maps.Equal(s.Labels, existing.Labels) {
+		maps.Equal(s.Annotations, existing.Annotations) && maps.Equal(s.Labels, existing.Labels) &&
+		slices.EqualFunc(s.OwnerReferences, existing.OwnerReferences, func(a, b metav1.OwnerReference) bool { return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind }) {
 		return nil
 	}
 	return r.Client.Update(ctx, s)
@@ -609,7 +640,7 @@ func (r *ConnectReconciler) storeAuth(ctx context.Context, cc *regv1.ClusterConn
 	name := connectAuthSecretName(cluster)
 	data, keys := connectSecretData(kubeconfig, tok.token, ca)
 	l := r.registryLabels(cc, cluster, "")
-	if err := r.writeSecret(ctx, existing, name, l, data, tok); err != nil {
+	if err := r.writeSecret(ctx, existing, name, l, data, tok, nil); err != nil {
 		return fmt.Errorf("storing Secret %s/%s: %w", r.Namespace, name, err)
 	}
 	spec := regv1.ClusterAuthInfoSpec{Cluster: cluster, SecretRef: regv1.SecretReference{Name: name, Namespace: r.Namespace}, Keys: keys,
@@ -669,13 +700,19 @@ func (r *ConnectReconciler) ensureUsers(ctx context.Context, cc *regv1.ClusterCo
 		}
 		data, keys := connectSecretData(kubeconfig, tok.token, base.CAData)
 		l := r.registryLabels(cc, t.cluster, u.slug)
-		if err := r.writeSecret(ctx, existing, secretName, l, data, tok); err != nil {
-			return fmt.Errorf("user %s: storing Secret %s/%s: %w", u.user, r.Namespace, secretName, err)
+		if existing != nil && (existing.Labels[connectManagedByLabel] != connectManagedBy || existing.Labels[ConnectLabel] != l[ConnectLabel]) {
+			return &connectConflictError{msg: fmt.Sprintf("Secret %s/%s exists and was not made by this ClusterConnect", r.Namespace, secretName)}
 		}
+		// The ClusterUserAuth first: its Secret is then written owned by it.
 		spec := regv1.ClusterUserAuthSpec{Cluster: t.cluster, User: u.user, SecretRef: regv1.SecretReference{Name: secretName, Namespace: r.Namespace},
 			Keys: keys, Verbs: u.verbs, Subresources: u.subresources}
-		if err := r.writeUserAuth(ctx, connectUserAuthName(t.cluster, u.slug), l, spec); err != nil {
+		ua, err := r.writeUserAuth(ctx, connectUserAuthName(t.cluster, u.slug), l, spec)
+		if err != nil {
 			return fmt.Errorf("user %s: %w", u.user, err)
+		}
+		owner := &metav1.OwnerReference{APIVersion: regv1.GroupVersion.String(), Kind: "ClusterUserAuth", Name: ua.Name, UID: ua.UID}
+		if err := r.writeSecret(ctx, existing, secretName, l, data, tok, owner); err != nil {
+			return fmt.Errorf("user %s: storing Secret %s/%s: %w", u.user, r.Namespace, secretName, err)
 		}
 	}
 	if err := t.removeStaleUsers(ctx, keep); err != nil {
@@ -700,26 +737,26 @@ func (r *ConnectReconciler) ensureUsers(ctx context.Context, cc *regv1.ClusterCo
 	return nil
 }
 
-func (r *ConnectReconciler) writeUserAuth(ctx context.Context, name string, l map[string]string, spec regv1.ClusterUserAuthSpec) error {
+func (r *ConnectReconciler) writeUserAuth(ctx context.Context, name string, l map[string]string, spec regv1.ClusterUserAuthSpec) (*regv1.ClusterUserAuth, error) {
 	var ua regv1.ClusterUserAuth
 	err := r.read().Get(ctx, client.ObjectKey{Name: name}, &ua)
 	if apierrors.IsNotFound(err) {
 		ua = regv1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l}, Spec: spec}
-		return r.Client.Create(ctx, &ua)
+		return &ua, r.Client.Create(ctx, &ua)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ua.Labels[ConnectLabel] != l[ConnectLabel] {
-		return &connectConflictError{msg: fmt.Sprintf("ClusterUserAuth %s exists and was not made by this ClusterConnect", name)}
+		return nil, &connectConflictError{msg: fmt.Sprintf("ClusterUserAuth %s exists and was not made by this ClusterConnect", name)}
 	}
 	s := ua.Spec
 	if s.Cluster == spec.Cluster && s.User == spec.User && s.SecretRef == spec.SecretRef && slices.Equal(s.Keys, spec.Keys) &&
 		slices.Equal(s.Verbs, spec.Verbs) && slices.Equal(s.Subresources, spec.Subresources) && maps.Equal(ua.Labels, l) {
-		return nil
+		return &ua, nil
 	}
 	ua.Spec, ua.Labels = spec, l
-	return r.Client.Update(ctx, &ua)
+	return &ua, r.Client.Update(ctx, &ua)
 }
 
 // registerCluster creates or updates the ClusterInfo and marks it Active.
@@ -805,7 +842,7 @@ func (r *ConnectReconciler) disconnect(ctx context.Context, cc *regv1.ClusterCon
 			elapsed := time.Since(cc.DeletionTimestamp.Time)
 			if elapsed < r.disconnectTimeout() && !errors.Is(err, errConnectNoCredentials) {
 				before := cc.DeepCopy()
-				cc.Status.Reason, cc.Status.Message = ConnectReasonDisconnecting, connectTruncate(fmt.Sprintf("removing the registry's objects from the target cluster: %v; retrying", err))
+				cc.Status.Reason, cc.Status.Message = ConnectReasonDisconnecting, connectTruncate(fmt.Sprintf("removing the registry's objects from the target cluster: %s; retrying", connectDisconnectSummary(err)))
 				if cc.Status != before.Status {
 					r.Recorder.Eventf(cc, nil, corev1.EventTypeWarning, ConnectReasonDisconnecting, "Disconnect", "%s", cc.Status.Message)
 					if perr := r.Client.Status().Patch(ctx, cc, client.MergeFrom(before)); perr != nil {
@@ -815,8 +852,8 @@ func (r *ConnectReconciler) disconnect(ctx context.Context, cc *regv1.ClusterCon
 				return ctrl.Result{RequeueAfter: min(5*time.Second, r.disconnectTimeout()-elapsed+time.Second)}, nil
 			}
 			r.Recorder.Eventf(cc, nil, corev1.EventTypeWarning, "DisconnectIncomplete", "Disconnect",
-				"gave up on the target cluster after %s (%v); these may be left there: %s", elapsed.Round(time.Second), err, t.leftovers())
-			logger.Info("Disconnect gave up on the target cluster", "cluster", cluster, "error", err.Error())
+				"gave up on the target cluster after %s (%s); these may be left there: %s", elapsed.Round(time.Second), connectDisconnectSummary(err), t.leftovers())
+			logger.Info("Disconnect gave up on the target cluster", "cluster", cluster, "error", connectDisconnectSummary(err))
 		}
 	}
 	if err := r.cleanupRegistry(ctx, cc, cluster); err != nil {
@@ -830,16 +867,26 @@ func (r *ConnectReconciler) disconnect(ctx context.Context, cc *regv1.ClusterCon
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Update(ctx, cc))
 }
 
+// connectDisconnectSummary is a disconnect's error as a fixed sentence.
+func connectDisconnectSummary(err error) string {
+	if errors.Is(err, errConnectNoCredentials) {
+		return err.Error()
+	}
+	return connectErrorSummary(err)
+}
+
 // errConnectNoCredentials: nothing is left to log in to the target with (no point retrying).
 var errConnectNoCredentials = errors.New("neither the admin kubeconfig nor the registry's token kubeconfig is left to log in to the target")
 
 func (r *ConnectReconciler) cleanupTarget(ctx context.Context, cc *regv1.ClusterConnect, t *connectTarget) error {
 	var cfg *rest.Config
 	own := false
-	if data, _, err := r.configData(ctx, cc); err != nil {
+	if data, _, _, err := r.configData(ctx, cc); err != nil {
 		return err
 	} else if data != nil {
-		cfg, _, _ = ParseKubeconfig(data)
+		if c, server, err := ParseKubeconfig(data); err == nil && r.Options.checkTarget(c, server) == "" {
+			cfg = c
+		}
 	}
 	if cfg == nil {
 		s, err := r.getSecret(ctx, r.Namespace, connectAuthSecretName(t.cluster))
@@ -847,8 +894,9 @@ func (r *ConnectReconciler) cleanupTarget(ctx context.Context, cc *regv1.Cluster
 			return err
 		}
 		if s != nil && s.Labels[ConnectLabel] == cc.Name {
-			cfg, _, _ = ParseKubeconfig(s.Data[regv1.KeyKubeconfig])
-			own = true
+			if c, server, err := ParseKubeconfig(s.Data[regv1.KeyKubeconfig]); err == nil && r.Options.checkTarget(c, server) == "" {
+				cfg, own = c, true
+			}
 		}
 	}
 	if cfg == nil {

@@ -124,6 +124,9 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		r := &registrar.ConnectReconciler{
 			Client: mgr.GetClient(), Namespace: connectRegistryNS, Recorder: mgr.GetEventRecorder("pco-cluster-registrar"),
 			TokenWait: time.Second, DisconnectTimeout: 6 * time.Second,
+			// The tenant's kubeconfigs are in their namespace, and both clusters are on
+			// loopback: the operator allows both explicitly.
+			Options: registrar.ConnectOptions{ConfigNamespaces: []string{connectRegistryNS, connectTenantNS}, AllowLocalAddresses: true},
 			NewTargetClient: func(cfg *rest.Config) (kubernetes.Interface, error) {
 				if targetDown.Load() {
 					cfg = rest.CopyConfig(cfg)

@@ -55,6 +55,8 @@ type Options struct {
 	DisableConnect bool
 	// AuthAPI serves the per-user auth API when its Port is set.
 	AuthAPI AuthAPIOptions
+	// Connect limits what ClusterConnects may reach.
+	Connect ConnectOptions
 }
 
 // AddFlags registers the settings on fs.
@@ -70,6 +72,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader (for more than one replica)")
 	fs.DurationVar(&o.Resync, "resync", 30*time.Second, "how often node readiness and the target's version are re-read")
 	o.AuthAPI.AddFlags(fs)
+	o.Connect.AddFlags(fs)
 }
 
 func loadConfig(path string) (*rest.Config, error) {
@@ -148,7 +151,7 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	if !o.DisableConnect {
-		if err := setupConnect(mgr, o.Namespace, recorder); err != nil {
+		if err := setupConnect(mgr, o.Namespace, recorder, o.Connect); err != nil {
 			return nil, err
 		}
 	}

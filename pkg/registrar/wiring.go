@@ -6,6 +6,6 @@ import (
 )
 
 // setupConnect registers the ClusterConnect controller.
-func setupConnect(mgr ctrl.Manager, namespace string, recorder events.EventRecorder) error {
-	return (&ConnectReconciler{Client: mgr.GetClient(), Namespace: namespace, Recorder: recorder}).SetupWithManager(mgr)
+func setupConnect(mgr ctrl.Manager, namespace string, recorder events.EventRecorder, opts ConnectOptions) error {
+	return (&ConnectReconciler{Client: mgr.GetClient(), Namespace: namespace, Recorder: recorder, Options: opts}).SetupWithManager(mgr)
 }

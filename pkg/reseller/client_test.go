@@ -13,8 +13,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 )
 
 func newClient(s *ossim.Sim) *reseller.Client {

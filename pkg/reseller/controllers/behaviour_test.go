@@ -15,11 +15,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 var _ = Describe("bad specs give clear conditions", func() {

@@ -35,6 +35,8 @@ type BindingReconciler struct {
 	conns        *connections
 	recorder     events.EventRecorder
 	controllerID string
+	// adoptUnrecorded: see ProjectReconciler.
+	adoptUnrecorded bool
 	// appCreds makes and deletes Keystone application credentials (replaceable in tests).
 	appCreds appCredentials
 }
@@ -113,9 +115,11 @@ func (r *BindingReconciler) parts(ctx context.Context, b *pcov1.UserProjectBindi
 		}
 		return wait(failed(pcov1.ReasonUnknownError, err))
 	}
-	p.username, p.password = string(p.secret.Data["username"]), string(p.secret.Data["password"])
-	if p.username == "" || p.password == "" {
-		return wait(waiting(pcov1.ReasonWaitingForUser, fmt.Sprintf("secret %s lacks username or password", p.secret.Name)))
+	// The OpenStack user name comes from the User object alone, never from its Secret: the
+	// Secret is the tenant's to edit, and a name written there could be anybody's user.
+	p.username, p.password = openstackUserName(r.controllerID, p.user), string(p.secret.Data["password"])
+	if p.password == "" {
+		return wait(waiting(pcov1.ReasonWaitingForUser, fmt.Sprintf("secret %s lacks a password", p.secret.Name)))
 	}
 	cn, o := regionConn(ctx, r.Client, r.conns, p.project.Spec.Region, !deleting)
 	if o != nil {
@@ -138,7 +142,7 @@ func (r *BindingReconciler) ensure(ctx context.Context, b *pcov1.UserProjectBind
 	api := p.conn.client
 	osUser, err := r.ensureUser(ctx, b, p)
 	if err != nil {
-		return failed(pcov1.ReasonBindingIsUnready, err)
+		return ownerRefusal(pcov1.ReasonBindingIsUnready, err)
 	}
 	b.Status.UserID = osUser.ID
 	members, err := api.ListProjectMembers(ctx, p.project.Status.ProjectID)
@@ -150,6 +154,11 @@ func (r *BindingReconciler) ensure(ctx context.Context, b *pcov1.UserProjectBind
 		member = member || m.User == osUser.ID
 	}
 	if !member {
+		// The Project controller checked the project's owner record before it wrote the ID
+		// into the status; checked again here, where a user gets a role on it.
+		if err := r.checkProject(ctx, p); err != nil {
+			return ownerRefusal(pcov1.ReasonBindingIsUnready, err)
+		}
 		if err := api.AddProjectMember(ctx, p.project.Status.ProjectID, osUser.ID); err != nil {
 			return failed(pcov1.ReasonBindingIsUnready, fmt.Errorf("adding user %s to project %s: %w", p.username, p.project.Status.OpenStackName, err))
 		}
@@ -200,8 +209,31 @@ func (r *BindingReconciler) duplicateOf(ctx context.Context, b *pcov1.UserProjec
 	return "", nil
 }
 
+func (r *BindingReconciler) userOwner(p *bindingParts) owner {
+	return owner{id: r.controllerID, namespace: p.user.Namespace, name: p.user.Name}
+}
+
+// claimUser checks the owner record of an OpenStack user: it must name the binding's User.
+func (r *BindingReconciler) claimUser(ctx context.Context, p *bindingParts, u *reseller.User) (claim, error) {
+	chk := ownerCheck{adoptUnrecorded: r.adoptUnrecorded, sameName: userOwners(r.Client, r.controllerID, p.username)}
+	return chk.check(ctx, r.userOwner(p), "user", u.Name, u.Description)
+}
+
+// checkProject reads the binding's project and checks its owner record.
+func (r *BindingReconciler) checkProject(ctx context.Context, p *bindingParts) error {
+	got, err := p.conn.client.GetProject(ctx, p.project.Status.ProjectID)
+	if err != nil {
+		return fmt.Errorf("reading project %s: %w", p.project.Status.OpenStackName, err)
+	}
+	name := projectName(r.controllerID, p.project)
+	chk := ownerCheck{adoptUnrecorded: r.adoptUnrecorded, sameName: projectOwners(r.Client, r.controllerID, name)}
+	_, err = chk.check(ctx, owner{id: r.controllerID, namespace: p.project.Namespace, name: p.project.Name}, "project", got.Name, got.Description)
+	return err
+}
+
 // ensureUser finds or makes the OpenStack user in the region and keeps its password, state and
-// description as the User and its Secret say.
+// description as the User and its Secret say. A user whose owner record names another User
+// is refused (a *conflictError): its password, membership and existence are not ours to touch.
 func (r *BindingReconciler) ensureUser(ctx context.Context, b *pcov1.UserProjectBinding, p *bindingParts) (*reseller.User, error) {
 	api := p.conn.client
 	var found *reseller.User
@@ -225,12 +257,20 @@ func (r *BindingReconciler) ensureUser(ctx context.Context, b *pcov1.UserProject
 	if desc == "" {
 		desc = pcov1.DefaultDescription
 	}
+	desc, err := r.userOwner(p).describe(desc)
+	if err != nil {
+		return nil, err
+	}
 	enabled := p.user.Spec.Enabled == nil || *p.user.Spec.Enabled
 	if found == nil {
 		u, err := api.CreateUser(ctx, reseller.UserCreate{Name: p.username, Description: desc, Password: p.password, DefaultProject: p.project.Status.ProjectID, Enabled: &enabled})
 		if reseller.IsConflict(err) {
 			if again, ferr := api.FindUserByName(ctx, p.username); ferr == nil && again != nil {
-				// Made by an earlier attempt; its password may not be the current one.
+				// Made by an earlier attempt (its password may not be the current one), or
+				// taken by another User whose name collides: the owner record tells.
+				if _, cerr := r.claimUser(ctx, p, again); cerr != nil {
+					return nil, cerr
+				}
 				b.Status.PasswordVersion = ""
 				return r.updateUser(ctx, b, p, again, desc, enabled)
 			}
@@ -241,6 +281,15 @@ func (r *BindingReconciler) ensureUser(ctx context.Context, b *pcov1.UserProject
 		b.Status.PasswordVersion = p.secret.ResourceVersion
 		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "Created", "Create", "created OpenStack user %s (%s)", u.Name, u.ID)
 		return u, nil
+	}
+	c, err := r.claimUser(ctx, p, found)
+	if err != nil {
+		return nil, err
+	}
+	if c == claimAdoptable && b.Status.UserID != found.ID {
+		// Taken over (pco-reseller-operator's): push the password once, whatever the
+		// status says was pushed.
+		b.Status.PasswordVersion = ""
 	}
 	return r.updateUser(ctx, b, p, found, desc, enabled)
 }
@@ -353,6 +402,24 @@ func (r *BindingReconciler) delete(ctx context.Context, b *pcov1.UserProjectBind
 
 func (r *BindingReconciler) deleteInCloud(ctx context.Context, b *pcov1.UserProjectBinding, p *bindingParts) error {
 	api := p.conn.client
+	// Only a user whose owner record names this binding's User is removed from the project
+	// and deleted; another's is left alone (a status written before owner records existed
+	// may name one).
+	u, err := api.GetUser(ctx, b.Status.UserID)
+	if reseller.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading user %s: %w", p.username, err)
+	}
+	if _, err := r.claimUser(ctx, p, u); err != nil {
+		var conflict *conflictError
+		if !errors.As(err, &conflict) {
+			return err
+		}
+		r.recorder.Eventf(b, nil, corev1.EventTypeWarning, pcov1.ReasonConflict, "Delete", "left OpenStack user %s alone: %s", u.Name, conflict.msg)
+		return nil
+	}
 	if b.Status.ApplicationCredentialID != "" || b.Spec.ApplicationCredential {
 		if err := r.appCreds.Delete(ctx, p.keystoneUser(), p.appCredName()); err != nil && !reseller.IsUnauthorized(err) {
 			return fmt.Errorf("deleting the application credential: %w", err)

@@ -12,12 +12,12 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // login authenticates with a credentials Secret's data as the driver reads it.

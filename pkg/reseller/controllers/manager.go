@@ -40,6 +40,7 @@ func (o *ManagerOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of /metrics (0 disables)")
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader (for more than one replica)")
+	fs.BoolVar(&o.AdoptUnrecorded, "adopt-unrecorded", true, "take over OpenStack projects and users without an owner record (made by pco-reseller-operator) when no other object of this cluster maps to their name; false refuses them")
 }
 
 // NewManager builds a manager with the reseller controllers registered.

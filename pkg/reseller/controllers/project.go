@@ -33,12 +33,30 @@ type ProjectReconciler struct {
 	conns        *connections
 	recorder     events.EventRecorder
 	controllerID string
+	// adoptUnrecorded lets the controller take over projects without an owner record whose
+	// name no other Project of this cluster maps to (pco-reseller-operator's).
+	adoptUnrecorded bool
 }
 
-// openstackName is the name the project is created with: <id>-<namespace>-<name>; the API
-// stores it with the reseller domain in front.
+// projectName is the name the project is created with: <id>-<namespace>-<name>, as
+// pco-reseller-operator names it; the API stores it with the reseller domain in front.
+func projectName(controllerID string, p *pcov1.Project) string {
+	return fmt.Sprintf("%s-%s-%s", controllerID, p.Namespace, p.Name)
+}
+
 func (r *ProjectReconciler) openstackName(p *pcov1.Project) string {
-	return fmt.Sprintf("%s-%s-%s", r.controllerID, p.Namespace, p.Name)
+	return projectName(r.controllerID, p)
+}
+
+func (r *ProjectReconciler) owner(p *pcov1.Project) owner {
+	return owner{id: r.controllerID, namespace: p.Namespace, name: p.Name}
+}
+
+// claim checks the owner record of a project found in the cloud.
+func (r *ProjectReconciler) claim(ctx context.Context, project *pcov1.Project, found *reseller.Project) (claim, error) {
+	name := r.openstackName(project)
+	chk := ownerCheck{adoptUnrecorded: r.adoptUnrecorded, sameName: projectOwners(r.Client, r.controllerID, name)}
+	return chk.check(ctx, r.owner(project), "project", found.Name, found.Description)
 }
 
 func (r *ProjectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -87,14 +105,19 @@ func (r *ProjectReconciler) ensure(ctx context.Context, project *pcov1.Project) 
 	if desc == "" {
 		desc = pcov1.DefaultDescription
 	}
+	if desc, err = r.owner(project).describe(desc); err != nil {
+		return waiting(pcov1.ReasonAPIRejected, err.Error())
+	}
 	if found == nil {
 		found, err = api.CreateProject(ctx, reseller.ProjectCreate{Name: name, Description: desc, NetworkPreconfigure: false})
 		if reseller.IsConflict(err) {
-			// Made by an earlier attempt whose answer got lost: take it. If it cannot be
-			// found, the name is taken elsewhere: report the conflict.
+			// Made by an earlier attempt whose answer got lost, or taken by another object
+			// whose name collides with ours: the owner record below tells which.
 			if again, ferr := api.FindProjectByName(ctx, name); ferr == nil && again != nil {
 				found, err = again, nil
 			}
+		} else if err == nil {
+			r.recorder.Eventf(project, nil, corev1.EventTypeNormal, "Created", "Create", "created OpenStack project %s (%s)", found.Name, found.ID)
 		}
 		if err != nil {
 			return failed(pcov1.ReasonProjectIsUnready, fmt.Errorf("creating project %s: %w", name, err))
@@ -102,8 +125,13 @@ func (r *ProjectReconciler) ensure(ctx context.Context, project *pcov1.Project) 
 		if found == nil {
 			return failed(pcov1.ReasonProjectIsUnready, fmt.Errorf("project %s was created but is not listed", name))
 		}
-		r.recorder.Eventf(project, nil, corev1.EventTypeNormal, "Created", "Create", "created OpenStack project %s (%s)", found.Name, found.ID)
-	} else if found.Description != desc || !found.Enabled {
+	}
+	// Nothing is changed (description, quotas) and nothing recorded in the status for a
+	// project that another object owns.
+	if _, err := r.claim(ctx, project, found); err != nil {
+		return ownerRefusal(pcov1.ReasonProjectIsUnready, err)
+	}
+	if found.Description != desc || !found.Enabled {
 		enabled := true
 		if found, err = api.UpdateProject(ctx, found.ID, reseller.ProjectUpdate{Description: &desc, Enabled: &enabled}); err != nil {
 			return failed(pcov1.ReasonProjectIsUnready, fmt.Errorf("updating project %s: %w", name, err))
@@ -185,6 +213,15 @@ func (r *ProjectReconciler) delete(ctx context.Context, project *pcov1.Project) 
 	}
 	found, err := r.find(ctx, cn.client, project, r.openstackName(project))
 	if err == nil && found != nil {
+		if _, cerr := r.claim(ctx, project, found); cerr != nil {
+			var conflict *conflictError
+			if !errors.As(cerr, &conflict) {
+				return r.blocked(ctx, project, failed(pcov1.ReasonDeleting, cerr))
+			}
+			// Not ours: leave it, say so, and let the Project go.
+			r.recorder.Eventf(project, nil, corev1.EventTypeWarning, pcov1.ReasonConflict, "Delete", "left OpenStack project %s alone: %s", found.Name, conflict.msg)
+			return ctrl.Result{}, removeFinalizer(ctx, r.Client, project, pcov1.Finalizer)
+		}
 		err = cn.client.DeleteProject(ctx, found.ID)
 		if reseller.IsNotFound(err) {
 			err = nil

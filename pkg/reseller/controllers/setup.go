@@ -17,6 +17,10 @@ type Options struct {
 	ControllerID string
 	// HTTPClient talks to the Reseller API (nil: a default client).
 	HTTPClient *http.Client
+	// AdoptUnrecorded lets the controller take over projects and users without an owner
+	// record (pco-reseller-operator's) when no other object of this cluster maps to their
+	// name. Objects with another owner's record are never taken.
+	AdoptUnrecorded bool
 }
 
 // Setup registers the four reconcilers with mgr and returns the controller identifier.
@@ -35,9 +39,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (string, error) 
 	c := mgr.GetClient()
 	for _, s := range []interface{ setup(ctrl.Manager) error }{
 		&RegionReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName)},
-		&ProjectReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
+		&ProjectReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, adoptUnrecorded: opts.AdoptUnrecorded},
 		&UserReconciler{Client: c, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
-		&BindingReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, appCreds: keystoneAppCreds{}},
+		&BindingReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, adoptUnrecorded: opts.AdoptUnrecorded, appCreds: keystoneAppCreds{}},
 	} {
 		if err := s.setup(mgr); err != nil {
 			return "", err

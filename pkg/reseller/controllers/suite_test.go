@@ -18,10 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
-	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func TestControllers(t *testing.T) {
@@ -97,7 +97,7 @@ func startCluster(id string) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	Expect(cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNS}})).To(Succeed())
 	mgr, gotID, err := controllers.NewManager(ctx, cp.Config, controllers.ManagerOptions{
-		Options:     controllers.Options{Namespace: controllerNS, ControllerID: id},
+		Options:     controllers.Options{Namespace: controllerNS, ControllerID: id, AdoptUnrecorded: true},
 		MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true,
 	})
 	Expect(err).NotTo(HaveOccurred())

@@ -78,6 +78,13 @@ func (r *UserReconciler) ensure(ctx context.Context, user *pcov1.User) outcome {
 			}
 			user.Status.RotatedFor = want
 			r.recorder.Eventf(user, nil, corev1.EventTypeNormal, "PasswordRotated", "Rotate", "new password in secret %s; bindings push it to OpenStack", secret.Name)
+		} else if string(secret.Data["username"]) != name && secret.Labels["app.kubernetes.io/managed-by"] == ManagerName {
+			// The username key is informational (bindings take the name from the User):
+			// put back what an edit changed, so the Secret does not mislead.
+			secret.Data["username"] = []byte(name)
+			if err := r.Update(ctx, secret); err != nil {
+				return failed(pcov1.ReasonUserIsUnready, fmt.Errorf("restoring the username in secret %s: %w", secret.Name, err))
+			}
 		}
 	}
 	user.Status.OpenStackName, user.Status.SecretName = name, secret.Name
