@@ -142,7 +142,7 @@ var _ = BeforeSuite(func() {
 		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "carol"},
 			{APIGroup: rbacv1.GroupName, Kind: "User", Name: "gina"}},
 	})).To(Succeed())
-	grant(ctx, "gina") // like carol, but may not read the registry's Secrets
+	grant(ctx, "gina")                                              // like carol, but may not read the registry's Secrets
 	userCfgs["dave"], userKubes["dave"], err = aenv.AddUser("dave") // no RBAC
 	Expect(err).NotTo(HaveOccurred())
 	userCfgs["admin"] = rest.CopyConfig(aenv.AdminConfig)
