@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,6 +55,73 @@ var _ = Describe("delivery", func() {
 		}
 	})
 
+	It("renders imagePullSecrets, priorityClassName, the PodDisruptionBudgets and the helm test hook", func() {
+		out := helm("template", "pco", chart, "--namespace", "garden", "--set", "reseller.enabled=true",
+			"--set", "imagePullSecrets[0].name=regcred", "--set", "priorityClassName=system-cluster-critical")
+		Expect(strings.Count(out, "- name: regcred")).To(Equal(3), "MCM pod, reseller pod, test pod")
+		Expect(strings.Count(out, "priorityClassName: system-cluster-critical")).To(Equal(3))
+		Expect(strings.Count(out, "kind: PodDisruptionBudget")).To(Equal(2))
+		Expect(out).To(ContainSubstring("helm.sh/hook: test"))
+		Expect(out).To(ContainSubstring("- /healthprobe"))
+		Expect(helm("template", "pco", chart, "--set", "podDisruptionBudget.enabled=false")).NotTo(ContainSubstring("kind: PodDisruptionBudget"))
+	})
+
+	It("refuses values its schema does not allow", func() {
+		Expect(helmFails("template", "pco", chart, "--set", "replicaCount=two")).To(ContainSubstring("replicaCount"))
+		Expect(helmFails("template", "pco", chart, "--set", "provider.imag.tag=x")).To(ContainSubstring("imag"))
+		Expect(helmFails("template", "pco", chart, "--set", "provider.args.machineDrainTimeout=2 hours")).To(ContainSubstring("machineDrainTimeout"))
+	})
+
+	It("has appVersion equal to VERSION and image tags v<VERSION>", func() {
+		b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "VERSION"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(chartAppVersion()).To(Equal(strings.TrimSpace(string(b))), "charts/mcm-provider-pco/Chart.yaml appVersion")
+		out := helm("template", "pco", chart, "--set", "reseller.enabled=true")
+		for _, image := range []string{"machine-controller", "cluster-registrar", "reseller-controller"} {
+			Expect(out).To(ContainSubstring(`image: "ghcr.io/pco-mcm/mcm-provider-pco/` + image + `:v` + chartAppVersion() + `"`))
+		}
+	})
+
+	It("carries MCM's CRDs as the pinned module has them, kept on uninstall, only when mcm.crds.enabled", func() {
+		mcmDir, err := framework.MCMModuleDir()
+		Expect(err).NotTo(HaveOccurred())
+		module, err := filepath.Glob(filepath.Join(mcmDir, "kubernetes", "crds", "machine.sapcloud.io_*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(module).NotTo(BeEmpty())
+		copies, err := filepath.Glob(filepath.Join(chart, "mcm-crds", "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(copies).To(HaveLen(len(module)))
+		for _, m := range module {
+			want, err := os.ReadFile(m)
+			Expect(err).NotTo(HaveOccurred())
+			got, err := os.ReadFile(filepath.Join(chart, "mcm-crds", filepath.Base(m)))
+			Expect(err).NotTo(HaveOccurred(), "docs/install.md says how to copy MCM's CRDs after a bump")
+			Expect(string(got)).To(Equal(string(want)), "%s differs from the pinned MCM module's; docs/install.md says how to copy it", filepath.Base(m))
+		}
+		Expect(helm("template", "pco", chart)).NotTo(ContainSubstring("machine.sapcloud.io_"))
+		out := helm("template", "pco", chart, "--set", "mcm.crds.enabled=true")
+		Expect(strings.Count(out, "kind: CustomResourceDefinition")).To(Equal(len(module)))
+		Expect(strings.Count(out, "helm.sh/resource-policy: keep")).To(Equal(len(module)))
+	})
+
+	It("refuses a second release with a reseller controller in the same cluster", func(ctx SpecContext) {
+		for _, ns := range []string{"reseller-a", "reseller-b"} {
+			Expect(stack.CP.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		}
+		helm("install", "first", chart, "--namespace", "reseller-a", "--set", "reseller.enabled=true", "--set", "registrar.enabled=false")
+		DeferCleanup(func() { helm("uninstall", "first", "--namespace", "reseller-a") })
+		bin, err := framework.HelmBinary()
+		Expect(err).NotTo(HaveOccurred())
+		cmd := exec.Command(bin, "install", "second", chart, "--namespace", "reseller-b", "--set", "reseller.enabled=true", "--set", "registrar.enabled=false")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+stack.CP.KubeconfigPath)
+		out, err := cmd.CombinedOutput()
+		Expect(err).To(HaveOccurred(), "%s", out)
+		Expect(string(out)).To(ContainSubstring("a reseller controller already runs in this cluster (Deployment reseller-a/first-mcm-provider-pco-reseller"))
+		// Without the reseller controller a second release is fine.
+		helm("install", "second", chart, "--namespace", "reseller-b", "--set", "registrar.enabled=false")
+		helm("uninstall", "second", "--namespace", "reseller-b")
+	})
+
 	It("renders the auth API in both certificate modes and refuses what cannot work", func() {
 		certManager := []string{"--set", "authapi.enabled=true", "--set", "authapi.certMode=certManager"}
 		Expect(helm(append([]string{"lint", "--strict", chart}, certManager...)...)).To(ContainSubstring("0 chart(s) failed"))
@@ -92,11 +160,18 @@ var _ = Describe("delivery", func() {
 		deploy := &appsv1.Deployment{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), deploy)).To(Succeed())
 		containers := deploy.Spec.Template.Spec.Containers
-		Expect(containers).To(HaveLen(4))
+		Expect(containers).To(HaveLen(3), "the reseller controller is not in the MCM pod")
 		Expect(containers[2].Name).To(Equal("cluster-registrar"))
 		Expect(containers[2].Command).To(ContainElement("--registry-namespace=" + ns))
-		Expect(containers[3].Name).To(Equal("reseller-controller"))
-		Expect(containers[3].Command).To(ContainElement("--namespace=" + ns))
+		// The reseller controller: its own Deployment and ServiceAccount, one replica.
+		reseller := &appsv1.Deployment{}
+		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco-reseller"), reseller)).To(Succeed())
+		Expect(*reseller.Spec.Replicas).To(BeEquivalentTo(1))
+		Expect(reseller.Spec.Template.Spec.ServiceAccountName).To(Equal("pco-mcm-provider-pco-reseller"))
+		Expect(reseller.Spec.Template.Spec.Containers).To(ConsistOf(And(HaveField("Name", "reseller-controller"),
+			HaveField("Command", ContainElement("--namespace="+ns)), HaveField("Image", HaveSuffix("/reseller-controller:v"+chartAppVersion())))))
+		Expect(metav1.LabelSelectorAsMap(reseller.Spec.Selector)).NotTo(Equal(deploy.Spec.Selector.MatchLabels))
+		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), &policyv1.PodDisruptionBudget{})).To(Succeed())
 		Expect(containers[1].Name).To(Equal("machine-controller"))
 		Expect(containers[1].Image).To(HaveSuffix(":test"))
 		Expect(containers[1].Command).To(ContainElement("--namespace=" + ns))
@@ -106,11 +181,11 @@ var _ = Describe("delivery", func() {
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco-control"), &rbacv1.Role{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco-control"), &rbacv1.RoleBinding{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-target"}, &rbacv1.ClusterRole{})).To(Succeed())
-		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-reseller"}, &rbacv1.ClusterRole{})).To(Succeed())
+		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "mcm-provider-pco-reseller-controller"}, &rbacv1.ClusterRole{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "projects.pco.plusserver.com"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 		svc := &corev1.Service{}
 		Expect(stack.CP.Client.Get(ctx, key("pco-mcm-provider-pco"), svc)).To(Succeed())
-		Expect(svc.Spec.Ports).To(HaveLen(4))
+		Expect(svc.Spec.Ports).To(HaveLen(3))
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "pco-mcm-provider-pco-registrar"}, &rbacv1.ClusterRole{})).To(Succeed())
 		Expect(stack.CP.Client.Get(ctx, types.NamespacedName{Name: "clusterinfos.registry.pco-mcm.io"}, &apiextensionsv1.CustomResourceDefinition{})).To(Succeed())
 
@@ -180,3 +255,15 @@ var _ = Describe("delivery", func() {
 		}
 	})
 })
+
+// chartAppVersion is Chart.yaml's appVersion.
+func chartAppVersion() string {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "charts", "mcm-provider-pco", "Chart.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	var c struct {
+		AppVersion string `json:"appVersion"`
+	}
+	Expect(yaml.Unmarshal(b, &c)).To(Succeed())
+	return c.AppVersion
+}

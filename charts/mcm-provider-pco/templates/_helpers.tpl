@@ -50,3 +50,37 @@ inClusterConfig
 {{- define "pco.authapiEnabled" -}}
 {{- if and .Values.authapi.enabled .Values.registrar.enabled -}}true{{- end -}}
 {{- end -}}
+
+{{/* image: repository:tag of an image value; the tag defaults to v<appVersion> (VERSION). */}}
+{{- define "pco.image" -}}
+{{- $root := index . 0 -}}
+{{- $img := index . 1 -}}
+{{- printf "%s:%s" $img.repository (default (printf "v%s" $root.Chart.AppVersion) $img.tag) | quote -}}
+{{- end -}}
+
+{{- define "pco.resellerName" -}}
+{{- printf "%s-reseller" (include "pco.fullname" . | trunc 54 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The reseller controller's pods are not the MCM pod's: their own name label, so neither
+Deployment's selector matches the other's pods. */}}
+{{- define "pco.resellerSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "pco.name" . }}-reseller
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: reseller-controller
+{{- end -}}
+
+{{- define "pco.resellerServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- include "pco.resellerName" . -}}
+{{- else -}}
+{{- default "default" .Values.reseller.serviceAccountName -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Namespaces where the reseller controller writes credentials Secrets: the release's and reseller.namespaces. */}}
+{{- define "pco.resellerNamespaces" -}}
+{{- $ns := list .Release.Namespace -}}
+{{- range .Values.reseller.namespaces -}}{{- $ns = append $ns . -}}{{- end -}}
+{{- $ns | uniq | join "," -}}
+{{- end -}}
