@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -23,6 +26,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -518,6 +522,42 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref}})).To(Succeed())
 		Eventually(connectStatus("bogus")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonUnauthorized)))
 		deleteConnect("bogus")
+	})
+
+	It("never copies a hostile target's answer into the status or events: a fixed sentence and the HTTP code", func() {
+		const hostile = "HOSTILE-BODY-5e1d7c"
+		ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"%s","reason":"%s","code":500}`, hostile, hostile)
+		}))
+		defer ts.Close()
+		cfg := clientcmdapi.NewConfig()
+		cfg.Clusters["h"] = &clientcmdapi.Cluster{Server: ts.URL,
+			CertificateAuthorityData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})}
+		cfg.AuthInfos["h"] = &clientcmdapi.AuthInfo{Token: "hostile-target-token"}
+		cfg.Contexts["h"] = &clientcmdapi.Context{Cluster: "h", AuthInfo: "h"}
+		cfg.CurrentContext = "h"
+		kubeconfig, err := clientcmd.Write(*cfg)
+		Expect(err).NotTo(HaveOccurred())
+		ref := kubeconfigSecret("hostile", regv1.KeyKubeconfig, kubeconfig)
+		Expect(c.Create(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "hostile"},
+			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref}})).To(Succeed())
+		Eventually(connectStatus("hostile")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonTargetError),
+			HaveField("Message", ContainSubstring("HTTP 500"))))
+		Expect(connectStatus("hostile")().Message).NotTo(ContainSubstring(hostile))
+		Eventually(func() []string {
+			events, err := mgmt.Clientset.EventsV1().Events("").List(ctx, metav1.ListOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			var notes []string
+			for _, e := range events.Items {
+				if e.Regarding.Name == "hostile" {
+					notes = append(notes, e.Note)
+				}
+			}
+			return notes
+		}).Should(And(Not(BeEmpty()), HaveEach(Not(ContainSubstring(hostile)))))
+		deleteConnect("hostile")
 	})
 
 	It("never shows a token or key in statuses, events or logs", func() {
