@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean
+.PHONY: bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean image e2e-node
 
 all: build
 
@@ -73,6 +73,16 @@ e2e-openstack: ## Start (idempotently) a real OpenStack Zed on loopback; run the
 	cd test/e2e/openstack && SKIP_VERIFY=1 ./setup.sh
 	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -v -timeout 30m ./test/e2e/openstack/ -ginkgo.v
 	PCO_E2E_CLOUDS=$(CURDIR)/test/e2e/openstack/clouds.yaml $(GO) test -count=1 -v -timeout 40m ./test/integration/ -ginkgo.v
+
+# Images without Docker (hack/image): one OCI layout per image in bin/images, IMAGE_PLATFORMS in one index.
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+IMAGE_ARGS ?=
+image: ## Build the images (machine-controller, cluster-registrar, reseller-controller, pco-sim) for IMAGE_PLATFORMS into bin/images, reproducibly
+	cd hack/image && SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+	  $(GO) run . --src ../.. --out ../../$(BIN)/images --platforms $(IMAGE_PLATFORMS) $(IMAGE_ARGS)
+
+e2e-node: ## The chart on a real single-node Kubernetes (kubelet, containerd, runc; needs root): install, 3 machines, helm test, upgrade, uninstall
+	./hack/e2e-node.sh
 
 envtest-assets: ## Build (or reuse) kube-apiserver, etcd and kubectl; prints their folder last
 	@./hack/envtest-assets.sh
