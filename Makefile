@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean image e2e-node
+.PHONY: gardener bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean image e2e-node
 
 all: build
 
@@ -27,11 +27,15 @@ test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then
 	FUZZTIME=10000x ./hack/fuzz.sh
 	$(MAKE) demo-check
 	$(MAKE) unit
+	$(MAKE) gardener
 	$(MAKE) integration-mcm
 	$(MAKE) chaos CHAOS_ARGS="-rounds 5 -restarts 5"
 
 unit: ## Unit, simulator and integration tests (real kube-apiserver + MCM; builds and caches them)
 	$(GO) test -count=1 -race -timeout 30m ./...
+
+gardener: ## gardener-extension-provider-openstack v1.57.0's rendered MachineClasses through our validation and a simulator cycle; its sidecar spec (own module in test/gardener, docs/gardener.md)
+	cd test/gardener && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 integration-mcm: ## MCM's own provider integration-test framework against our controller (runs alone: it kills every machine-controller)
 	PCO_MCM_FRAMEWORK=1 $(GO) test -count=1 -v -timeout 30m ./test/integration/controller/
