@@ -34,7 +34,7 @@ test: lint ## Everything CI runs: lint, brief fuzzing, the demo end to end, then
 unit: ## Unit, simulator and integration tests (real kube-apiserver + MCM; builds and caches them)
 	$(GO) test -count=1 -race -timeout 30m ./...
 
-gardener: ## gardener-extension-provider-openstack v1.57.0's rendered MachineClasses through our validation and a simulator cycle; its sidecar spec (own module in test/gardener, docs/gardener.md)
+gardener: ## gardener-extension-provider-openstack v1.57.0's rendered MachineClasses through our validation and a simulator cycle (own module in test/gardener; docs/gardener.md)
 	cd test/gardener && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 integration-mcm: ## MCM's own provider integration-test framework against our controller (runs alone: it kills every machine-controller)

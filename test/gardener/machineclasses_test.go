@@ -31,7 +31,7 @@ import (
 // simZone is the only availability zone the simulator serves.
 const simZone = "nova"
 
-func TestExtensionRenderedMachineClasses(t *testing.T) {
+func TestExtensionRenderedMachineClassesPassValidationAndASimulatorCycleUnchanged(t *testing.T) {
 	sim, err := ossim.Start(ossim.Options{BuildTime: 200 * time.Millisecond, DeleteTime: 100 * time.Millisecond, VolumeTime: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
