@@ -14,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
-	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 // The cluster and role tag keys of the bench's MachineClass (providerSpec tags).
@@ -57,10 +57,17 @@ func code(err error) codes.Code {
 // providerSpec with flavor and Secret for the seed's project (the simulator's, or a real
 // cloud's fixture with --real-clouds).
 func objects(seed ossim.Seed, authURL, flavor string) (*v1alpha1.MachineClass, *corev1.Secret, error) {
+	return objectsWithRootDisk(seed, authURL, flavor, 0)
+}
+
+// objectsWithRootDisk are objects with providerSpec rootDiskSize (GiB) set: a diskless flavor
+// boots from a Cinder volume of that size.
+func objectsWithRootDisk(seed ossim.Seed, authURL, flavor string, rootDiskGB int) (*v1alpha1.MachineClass, *corev1.Secret, error) {
 	raw, err := json.Marshal(api.MachineProviderConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
 		Spec: api.MachineProviderConfigSpec{
-			ImageName: seed.ImageName, Region: seed.Region, AvailabilityZone: "nova", FlavorName: flavor,
+			RootDiskSize: rootDiskGB,
+			ImageName:    seed.ImageName, Region: seed.Region, AvailabilityZone: "nova", FlavorName: flavor,
 			KeyName: seed.KeyName, SecurityGroups: []string{seed.SecurityGroupName}, NetworkID: seed.NetworkID,
 			PodNetworkCidr: "100.96.0.0/11",
 			Tags:           map[string]string{clusterKey: "1", roleKey: "1"},

@@ -9,8 +9,8 @@ import (
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 
-	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 )
 
 const (

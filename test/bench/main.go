@@ -33,6 +33,16 @@
 //   - listmachines_wall_5000: median wall seconds of the 3 calls.
 //   - listmachines_requests_5000: median OpenStack requests per call (simulator counter deltas).
 //
+// realistic: a real cloud's latencies (ossim.RealisticLatencies: builds 20-60 s with a long
+// tail, boot from volume 30-75 s, deletes 2-10 s), the diskless flavor SCS-2V-4 booting from a
+// 20 GiB Cinder volume (pluscloud open's default kind of flavor), and --realistic-machines (100)
+// machines at once per driver: all brought up (GetMachineStatus, CreateMachine,
+// InitializeMachine, GetMachineStatus), then all deleted, both drivers at the same time on their
+// own in-process simulators drawing from the same seed (see realistic.go):
+//   - requests_per_cycle_realistic: all requests, up and down, divided by the machines.
+//   - cycle_wall_seconds_realistic: mean of each machine's call time, up plus down.
+//   - requests_per_machine_realistic: requests until every machine is up, divided by the machines.
+//
 // scale (only with --only scale; it takes a long while, see scale.go): the integration stack
 // (test/integration/framework: simulator at its defaults, kube-apiserver + etcd, MCM v0.62.1's
 // machine-controller-manager, node simulator) brings a MachineDeployment of --machines machines
@@ -80,10 +90,10 @@ import (
 )
 
 // groups are the metric groups --only selects from, in the order they run and print.
-var groups = []string{"cycles", "alloc", "wall100", "list", "scale"}
+var groups = []string{"cycles", "alloc", "wall100", "list", "realistic", "scale"}
 
 // defaultGroups run without --only; scale takes too long for every make bench.
-var defaultGroups = []string{"cycles", "alloc", "wall100", "list"}
+var defaultGroups = []string{"cycles", "alloc", "wall100", "list", "realistic"}
 
 func main() {
 	cycles := flag.Int("cycles", 5, "sequential machine cycles per driver for the cycles and alloc groups (the peer waits 10s per create and per delete)")
@@ -95,6 +105,7 @@ func main() {
 	flag.DurationVar(&scale.buildTime, "scale-sim-build-time", 0, "scale group: the simulator's BuildTime (0: its default, 1s)")
 	flag.BoolVar(&scale.keep, "scale-keep", false, "scale group: keep each stack's folder (controller logs, kubeconfig)")
 	flag.Float64Var(&scale.kubeQPS, "scale-kube-api-qps", 0, "scale group: --kube-api-qps of both machine-controllers (burst twice that); 0 keeps MCM's default 20 (burst 30)")
+	realisticMachines := flag.Int("realistic-machines", 100, "machines at once in the realistic group")
 	serveSim := flag.Bool("serve-sim", false, "internal: serve a simulator for the parent bench process (see simproc.go)")
 	simBuild := flag.Duration("sim-build-time", 0, "internal: with --serve-sim, the simulator's BuildTime")
 	simDelete := flag.Duration("sim-delete-time", 0, "internal: with --serve-sim, the simulator's DeleteTime")
@@ -116,7 +127,7 @@ func main() {
 			err = benchRealCycles(*realClouds, *realCloud, *cycles)
 		}
 	default:
-		err = run(*cycles, *concurrency, *only, scale)
+		err = run(*cycles, *concurrency, *only, scale, *realisticMachines)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -124,7 +135,7 @@ func main() {
 	}
 }
 
-func run(cycles, concurrency int, only string, scale scaleConfig) error {
+func run(cycles, concurrency int, only string, scale scaleConfig, realisticMachines int) error {
 	want := map[string]bool{}
 	for g := range strings.SplitSeq(only, ",") {
 		g = strings.TrimSpace(g)
@@ -148,6 +159,11 @@ func run(cycles, concurrency int, only string, scale scaleConfig) error {
 	}
 	if want["list"] {
 		if err := benchList(); err != nil {
+			return err
+		}
+	}
+	if want["realistic"] {
+		if err := benchRealistic(realisticMachines); err != nil {
 			return err
 		}
 	}

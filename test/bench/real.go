@@ -15,8 +15,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/config"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // benchRealCycles is the cycles group against a real OpenStack (--real-clouds): a run-scoped

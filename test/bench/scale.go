@@ -20,8 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // The scale group: a MachineDeployment of --machines machines brought to Running on the

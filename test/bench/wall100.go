@@ -9,8 +9,8 @@ import (
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 
-	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
 )
 
 // wallCycles is the number of machine cycles the wall100 group runs per driver.
