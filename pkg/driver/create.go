@@ -42,17 +42,17 @@ func (d *Driver) CreateMachine(ctx context.Context, req *mcmdriver.CreateMachine
 		log.Info("Creating machine failed", "err", err.Error())
 		return nil, statusError("create machine "+name, err)
 	}
-	d.recent.put(server)
+	d.recent.put(s, server)
 	log.V(2).Info("Machine's server is ACTIVE", "server", server.ID)
 	return &mcmdriver.CreateMachineResponse{
 		ProviderID: encodeProviderID(s.region, server.ID),
 		NodeName:   server.Name,
-		Addresses:  nodeAddresses(server),
+		Addresses:  nodeAddresses(&server.Server),
 	}, nil
 }
 
 // ensureServer returns the ACTIVE server of the machine, adopting or creating it.
-func (d *Driver) ensureServer(ctx context.Context, s *scope, name string) (*servers.Server, error) {
+func (d *Driver) ensureServer(ctx context.Context, s *scope, name string) (*openstack.Server, error) {
 	if d.absent.take(s, name) {
 		return d.createServer(ctx, s, name)
 	}
@@ -66,41 +66,7 @@ func (d *Driver) ensureServer(ctx context.Context, s *scope, name string) (*serv
 	return d.createServer(ctx, s, name)
 }
 
-// adoptServer continues with a server an earlier attempt (or the peer driver) made.
-func (d *Driver) adoptServer(ctx context.Context, s *scope, server *servers.Server) (*servers.Server, error) {
-	klog.FromContext(ctx).V(2).Info("Found the machine's server from an earlier attempt", "server", server.ID, "status", server.Status)
-	active, err := d.waitForActive(ctx, s, server)
-	if err != nil {
-		return nil, d.cleanupIfFailed(ctx, s, server.Name, server.ID, err)
-	}
-	if err := d.ensureServerTags(ctx, s, active); err != nil {
-		return nil, err
-	}
-	nets, err := d.resolveNetworks(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return active, d.allowPodNetwork(ctx, s, active.ID, nets)
-}
-
-// ensureServerTags adds our Nova tags to a server that lacks them (one made by the peer driver),
-// so server-side filtered lists find it from now on.
-func (d *Driver) ensureServerTags(ctx context.Context, s *scope, server *servers.Server) error {
-	if s.owner.hasServerTags(server) {
-		return nil
-	}
-	tags := s.owner.serverTags()
-	if server.Tags != nil {
-		tags = append(tags, *server.Tags...)
-	}
-	if err := s.compute.ReplaceServerTags(ctx, server.ID, dedupe(tags)); err != nil {
-		return err
-	}
-	server.Tags = &tags
-	return nil
-}
-
-func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*servers.Server, error) {
+func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*openstack.Server, error) {
 	boot, err := d.resolveBoot(ctx, s)
 	if err != nil {
 		return nil, err
@@ -138,33 +104,35 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*serv
 		SecurityGroups:   securityGroups,
 		Metadata:         s.owner.metadata,
 		ConfigDrive:      s.spec.UseConfigDrive,
-		Tags:             s.owner.serverTags(),
+		Tags:             s.owner.initializedTags(), // see initializedTag
 		BlockDevice:      boot.blockDevices,
 	}
 	var hints servers.SchedulerHintOptsBuilder
 	if s.spec.ServerGroupID != nil {
 		hints = servers.SchedulerHintOpts{Group: *s.spec.ServerGroupID}
 	}
-	created, err := s.compute.CreateServer(ctx, keypairs.CreateOptsExt{CreateOptsBuilder: opts, KeyName: s.spec.KeyName}, hints)
-	if err != nil {
+	var created *openstack.Server
+	posted, err := s.compute.CreateServer(ctx, keypairs.CreateOptsExt{CreateOptsBuilder: opts, KeyName: s.spec.KeyName}, hints)
+	if err == nil {
+		created = &openstack.Server{Server: *posted}
+	} else {
 		// A failed POST may still have made the server (a lost response, a proxy timeout):
 		// look once before cleaning up, and carry on with it if it is there.
 		found, findErr := s.findOwnedServer(ctx, name)
-		if outcomeUnknown(err) && findErr == nil {
-			klog.FromContext(ctx).Info("Server create reported an error but the server exists; continuing with it", "server", found.ID, "err", err.Error())
-			created = found
-		} else {
+		if !outcomeUnknown(err) || findErr != nil {
 			return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
 		}
+		klog.FromContext(ctx).Info("Server create reported an error but the server exists; continuing with it", "server", found.ID, "err", err.Error())
+		created = found
 	}
-	server, err := d.waitForActive(ctx, s, created)
+	server, err := d.waitForActive(ctx, s, created, d.durations.of(learnKey(opBuild, s.region, len(boot.blockDevices) > 0)))
 	if err != nil {
-		return nil, d.cleanupIfFailed(ctx, s, name, created.ID, err)
+		return nil, d.cleanupIfFailed(ctx, s, name, err)
 	}
 	if err := d.allowPodNetwork(ctx, s, server.ID, nets); err != nil {
 		// MCM adopts a server it finds without asking again, so a server without its pod
 		// network must not stay: remove it and let MCM retry the create.
-		return nil, errors.Join(err, d.cleanup(ctx, s, name, server.ID))
+		return nil, errors.Join(err, d.cleanup(ctx, s, name, server))
 	}
 	return server, nil
 }
@@ -218,26 +186,11 @@ func outcomeUnknown(err error) bool {
 	return code == 0 || code >= 500
 }
 
-// cleanupIfFailed removes a server that ended in ERROR or stuck in BUILD, with its ports, so a
-// failed create leaves nothing behind; other errors (a cancelled context, an unreachable API)
-// leave the server for the next attempt to adopt.
-func (d *Driver) cleanupIfFailed(ctx context.Context, s *scope, name, serverID string, err error) error {
-	var fault *serverFaultError
-	var stuck *stuckError
-	if !errors.As(err, &fault) && !errors.As(err, &stuck) {
-		return err
-	}
-	return errors.Join(err, d.cleanup(ctx, s, name, serverID))
-}
-
 // waitForActive polls the server until it is ACTIVE. A server in ERROR is reported with Nova's
 // fault message, one stuck in BUILD past CreateTimeout as such; cleanupIfFailed removes both.
-func (d *Driver) waitForActive(ctx context.Context, s *scope, server *servers.Server) (*servers.Server, error) {
+// learn, for a server just created, learns how long its build took.
+func (d *Driver) waitForActive(ctx context.Context, s *scope, server *openstack.Server, learn *learnedDuration) (*openstack.Server, error) {
 	deadline := time.Now().Add(d.opts.CreateTimeout)
-	var learn *learnedDuration
-	if server.Status == "" { // just created (Nova's create response has no status): learn its build time
-		learn = &d.buildTime
-	}
 	poll := d.newPollSchedule(learn)
 	current := server
 	for {
@@ -250,10 +203,10 @@ func (d *Driver) waitForActive(ctx context.Context, s *scope, server *servers.Se
 			if msg == "" {
 				msg = "Nova gave no fault message"
 			}
-			return nil, &serverFaultError{serverID: current.ID, msg: msg}
+			return nil, &serverFaultError{server: current, msg: msg}
 		}
 		if time.Now().After(deadline) {
-			return nil, &stuckError{serverID: server.ID, status: orUnknown(current.Status), waited: d.opts.CreateTimeout.String()}
+			return nil, &stuckError{server: current, status: orUnknown(current.Status), waited: d.opts.CreateTimeout.String()}
 		}
 		if err := poll.wait(ctx); err != nil {
 			return nil, err
@@ -269,20 +222,6 @@ func (d *Driver) waitForActive(ctx context.Context, s *scope, server *servers.Se
 	}
 }
 
-// cleanup removes a failed server and its ports, waiting until the server is gone so its quota is
-// free again before MCM retries.
-func (d *Driver) cleanup(ctx context.Context, s *scope, name, serverID string) error {
-	d.recent.forget(serverID)
-	// The caller's context may be nearly spent (a stuck BUILD); cleanup gets its own budget.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.DeleteTimeout)
-	defer cancel()
-	if err := s.compute.DeleteServer(ctx, serverID); err != nil {
-		return err
-	}
-	portErr := d.deletePorts(ctx, s, name, serverID)
-	return errors.Join(portErr, d.waitForGone(ctx, s, serverID))
-}
-
 // bootPlan says how the server boots.
 type bootPlan struct {
 	flavorID     string
@@ -295,8 +234,11 @@ type bootPlan struct {
 // flavors such as SCS-2V-4 are diskless).
 func (d *Driver) resolveBoot(ctx context.Context, s *scope) (*bootPlan, error) {
 	flavor, err := s.compute.FlavorByName(ctx, s.spec.FlavorName)
+	if openstack.IsNotFound(err) {
+		return nil, &flavorUnavailableError{err: err}
+	}
 	if err != nil {
-		return nil, referenceError(err)
+		return nil, err
 	}
 	imageID := s.spec.ImageID
 	var minDisk int

@@ -4,8 +4,6 @@
 package driver
 
 import (
-	"context"
-	"sync"
 	"time"
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
@@ -27,9 +25,9 @@ type Options struct {
 	CreateTimeout time.Duration
 	// DeleteTimeout bounds how long DeleteMachine waits for the server to disappear.
 	DeleteTimeout time.Duration
-	// RecentTTL is how long a server seen ACTIVE by CreateMachine answers InitializeMachine
-	// without asking Nova again.
-	RecentTTL time.Duration
+	// MemoTTL is how long what the driver just saw of a machine's server (or of its absence)
+	// answers the next call for it without asking Nova again (see memo.go).
+	MemoTTL time.Duration
 	// CallObserver, when set, is told the MCM code and duration of every driver call (metrics).
 	CallObserver func(method string, code codes.Code, took time.Duration)
 }
@@ -42,7 +40,7 @@ func DefaultOptions() Options {
 		MaxPollInterval: 10 * time.Second,
 		CreateTimeout:   15 * time.Minute,
 		DeleteTimeout:   5 * time.Minute,
-		RecentTTL:       time.Minute,
+		MemoTTL:         3 * time.Second,
 	}
 }
 
@@ -54,8 +52,10 @@ type Driver struct {
 	// absent remembers that GetMachineStatus just found no server for a machine, so the
 	// CreateMachine MCM calls next does not look again.
 	absent *absentServers
-	// buildTime and deleteTime are Nova's typical durations, learned (see learnedDuration).
-	buildTime, deleteTime learnedDuration
+	// tagged remembers the clusters whose servers all carry our Nova tags (see ListMachines).
+	tagged taggedClusters
+	// durations are Nova's typical build and delete times, learned (see learnedDuration).
+	durations learners
 }
 
 var _ mcmdriver.Driver = (*Driver)(nil)
@@ -65,93 +65,9 @@ func New(opts Options) *Driver {
 	return &Driver{
 		opts:     opts,
 		sessions: openstack.NewSessionCache(opts.Sessions),
-		recent:   newRecentServers(opts.RecentTTL),
-		absent:   newAbsentServers(absentTTL),
+		recent:   newRecentServers(opts.MemoTTL),
+		absent:   newAbsentServers(opts.MemoTTL),
 	}
-}
-
-// Sessions exposes the session cache (for tests and metrics).
-func (d *Driver) Sessions() *openstack.SessionCache { return d.sessions }
-
-// pollSchedule yields the waits between looks at a server: first the learned typical duration
-// of the operation (so one look is usually enough), then growing waits.
-type pollSchedule struct {
-	next, max time.Duration
-	// after is the wait after a learned first wait that was too short: the operation is
-	// nearly done, so look again soon.
-	after time.Duration
-	first time.Duration
-	learn *learnedDuration
-	start time.Time
-	looks int
-}
-
-func (d *Driver) newPollSchedule(learn *learnedDuration) *pollSchedule {
-	p := &pollSchedule{next: d.opts.PollInterval, max: d.opts.MaxPollInterval, learn: learn, start: time.Now()}
-	if learn != nil {
-		if first, ok := learn.firstWait(d.opts.PollInterval/4, 2*time.Minute); ok {
-			p.next, p.after = first, d.opts.PollInterval/2
-		}
-	}
-	return p
-}
-
-func (p *pollSchedule) wait(ctx context.Context) error {
-	t := time.NewTimer(p.next)
-	defer t.Stop()
-	if p.looks == 0 {
-		p.first = p.next
-		if p.after > 0 {
-			p.next = p.after
-		}
-	}
-	if p.looks > 0 || p.after == 0 {
-		p.next = min(p.next*3/2, p.max)
-	}
-	p.looks++
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// done tells the learner how long the operation took, seen by the look that found it finished.
-func (p *pollSchedule) done() {
-	if p.learn != nil && p.looks > 0 {
-		p.learn.observe(p.first, p.looks == 1, time.Since(p.start))
-	}
-}
-
-// learnedDuration estimates how long Nova takes for one kind of operation (building a server,
-// deleting one) from what the driver saw, so the first look comes when the operation is usually
-// done: on a cloud where builds take 40 s, fixed growing waits cost about seven GETs per server,
-// the learned wait one or two. When the first look finds the operation done, the next first wait
-// is a bit shorter (the true duration may be shorter still); when it does not, the estimate
-// becomes the time the operation was seen done.
-type learnedDuration struct {
-	mu       sync.Mutex
-	estimate time.Duration
-}
-
-func (l *learnedDuration) firstWait(floor, ceiling time.Duration) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.estimate == 0 {
-		return 0, false
-	}
-	return min(max(l.estimate, floor), ceiling), true
-}
-
-func (l *learnedDuration) observe(firstWait time.Duration, doneOnFirstLook bool, took time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if doneOnFirstLook {
-		l.estimate = firstWait * 17 / 20
-		return
-	}
-	l.estimate = took
 }
 
 // track reports a finished driver call to the CallObserver.

@@ -26,25 +26,52 @@ type invalidReferenceError struct{ err error }
 func (e *invalidReferenceError) Error() string { return e.err.Error() }
 func (e *invalidReferenceError) Unwrap() error { return e.err }
 
+// flavorUnavailableError is a flavor the region does not offer to the project. It is
+// ResourceExhausted, as in provider-openstack v0.27.1: the cluster-autoscaler then backs off the
+// worker pool at once and scales another (as for a pool out of capacity), and MCM retries after
+// --resource-exhausted-retry; as InvalidArgument the autoscaler would wait its whole node
+// provision timeout for a machine that cannot come. A withdrawn or not yet enabled flavor is an
+// availability problem of one pool, not a malformed spec (which validation catches).
+type flavorUnavailableError struct{ err error }
+
+func (e *flavorUnavailableError) Error() string {
+	return strings.TrimSuffix(e.err.Error(), ": "+openstack.ErrNotFound.Error()) +
+		" is not offered in this region and project (not found); the cluster-autoscaler may scale another worker pool"
+}
+func (e *flavorUnavailableError) Unwrap() error { return e.err }
+
+// notOwnedError is a server that exists but belongs to another cluster than the MachineClass's.
+// It counts as not found: the driver never reports or touches it.
+type notOwnedError struct {
+	serverID string
+	cluster  string
+}
+
+func (e *notOwnedError) Error() string {
+	return fmt.Sprintf("server %s does not belong to cluster %s", e.serverID, e.cluster)
+}
+
+func (e *notOwnedError) Is(target error) bool { return target == openstack.ErrNotFound }
+
 // serverFaultError is a server that ended in ERROR; msg is Nova's fault message.
 type serverFaultError struct {
-	serverID string
-	msg      string
+	server *openstack.Server
+	msg    string
 }
 
 func (e *serverFaultError) Error() string {
-	return fmt.Sprintf("server %s went to ERROR: %s", e.serverID, e.msg)
+	return fmt.Sprintf("server %s went to ERROR: %s", e.server.ID, e.msg)
 }
 
 // stuckError is a server that did not leave BUILD in time.
 type stuckError struct {
-	serverID string
-	status   string
-	waited   string
+	server *openstack.Server
+	status string
+	waited string
 }
 
 func (e *stuckError) Error() string {
-	return fmt.Sprintf("server %s was still %s after %s", e.serverID, e.status, e.waited)
+	return fmt.Sprintf("server %s was still %s after %s", e.server.ID, e.status, e.waited)
 }
 
 // statusError is the one place that turns any error of this driver into an MCM status with the
@@ -63,6 +90,7 @@ func statusError(action string, err error) error {
 func classify(err error) codes.Code {
 	var (
 		invalid  *invalidSpecError
+		flavor   *flavorUnavailableError
 		badRef   *invalidReferenceError
 		multiple *openstack.MultipleFoundError
 		fault    *serverFaultError
@@ -73,6 +101,8 @@ func classify(err error) codes.Code {
 		return codes.InvalidArgument
 	case errors.As(err, &multiple):
 		return codes.OutOfRange
+	case errors.As(err, &flavor):
+		return codes.ResourceExhausted
 	case errors.As(err, &badRef):
 		return codes.InvalidArgument
 	case errors.As(err, &fault):

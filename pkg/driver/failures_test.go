@@ -34,12 +34,15 @@ var _ = Describe("failures against the simulator", func() {
 		expectNothingLeft("quota-nova")
 	})
 
-	It("maps Neutron's port quota to ResourceExhausted", func() {
+	It("maps Neutron's port quota (the driver's own port, pinned subnet) to ResourceExhausted", func() {
+		f.pinSubnet()
 		q := unlimited
 		q.Ports = 0
 		f.sim.SetQuota(f.sim.Seed().ProjectID, q)
 		_, err := f.create("quota-neutron")
 		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
+		Expect(err.Error()).To(ContainSubstring("HTTP 409: Quota exceeded for resources: ['port']"), "Neutron's OverQuota, not Nova's 403")
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(BeZero())
 		expectNothingLeft("quota-neutron")
 	})
 
@@ -98,12 +101,12 @@ var _ = Describe("failures against the simulator", func() {
 		Expect(err.Error()).NotTo(ContainSubstring("wr0ng-passw0rd"))
 	})
 
-	It("maps an unknown flavor to InvalidArgument", func() {
+	It("maps a flavor the region does not offer to ResourceExhausted, as provider-openstack does (docs/providerspec.md)", func() {
 		spec := baseSpec(f.sim)
 		spec.FlavorName = "SCS-999V-1"
 		f.class = machineClass(spec)
 		_, err := f.create("noflavor")
-		Expect(codeOf(err)).To(Equal(codes.InvalidArgument))
+		Expect(codeOf(err)).To(Equal(codes.ResourceExhausted))
 		Expect(err.Error()).To(ContainSubstring("SCS-999V-1"))
 		expectNothingLeft("noflavor")
 	})
@@ -169,7 +172,7 @@ var _ = Describe("failures against the simulator", func() {
 		time.Sleep(200 * time.Millisecond)
 		f.sim.ResetCounts()
 		_, err = f.status(machine("renew-1"))
-		Expect(codeOf(err)).To(Equal(codes.Uninitialized))
+		Expect(codeOf(err)).To(Equal(codes.NotFound), "found by name: CreateMachine finishes it")
 		Expect(f.sim.Counts().Get("identity POST /v3/auth/tokens")).To(Equal(1))
 		Expect(f.sim.Counts().Get("compute GET /servers/detail")).To(Equal(1), "no request failed with 401")
 	})

@@ -11,8 +11,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 )
 
 var _ = Describe("machine lifecycle against the simulator", func() {
@@ -45,8 +45,11 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.ProviderID).To(Equal(created.ProviderID))
 		st, err = f.status(machine("worker-a"))
-		Expect(codeOf(err)).To(Equal(codes.Uninitialized), "found by name when the Machine has no provider ID yet: MCM initializes (adopts) it")
-		Expect(st.ProviderID).To(Equal(created.ProviderID))
+		Expect(codeOf(err)).To(Equal(codes.NotFound), "found by name when the Machine has no provider ID yet: MCM calls CreateMachine, which adopts it")
+		Expect(st).To(BeNil())
+		again, err := f.create("worker-a")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.ProviderID).To(Equal(created.ProviderID))
 
 		init, err := f.drv.InitializeMachine(context.Background(), &mcmdriver.InitializeMachineRequest{
 			Machine: withProviderID("worker-a", created.ProviderID), MachineClass: f.class, Secret: f.secret})
@@ -85,18 +88,20 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 	})
 
 	It("adopts the server of a create that crashed after POST /servers", func() {
+		_, err := f.status(machine("worker-d")) // MCM's status call: no server, the create need not look
+		Expect(codeOf(err)).To(Equal(codes.NotFound))
 		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "POST", Path: "^/servers$", Kind: ossim.FaultAfterCommit, Status: 503, Count: 1})
-		// The first attempt's caller gave up (as a crashed controller would): cancel while polling.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		// The first attempt stops (as a crashed controller would) while it looks for the server
+		// its failed POST may have made.
+		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "GET", Path: "^/servers/detail$", Kind: ossim.FaultLatency, Delay: 5 * time.Second, Count: 1})
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		_, _ = f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("worker-d"), MachineClass: f.class, Secret: f.secret})
 
+		Expect(serversNamed(f.sim, "worker-d")).To(HaveLen(1), "the interrupted attempt left its server")
 		st, err := f.status(machine("worker-d"))
-		if err != nil {
-			Expect(codeOf(err)).To(BeElementOf(codes.Uninitialized, codes.NotFound))
-		} else {
-			Expect(st.ProviderID).NotTo(BeEmpty())
-		}
+		Expect(codeOf(err)).To(Equal(codes.NotFound), "no provider ID is handed out before CreateMachine finished the server")
+		Expect(st).To(BeNil())
 		created, err := f.create("worker-d")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(serversNamed(f.sim, "worker-d")).To(HaveLen(1))
@@ -137,7 +142,7 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(portsNamed(f.sim, "worker-dup")).To(BeEmpty())
 	})
 
-	It("replaces a server that went to ERROR after the fact: status says NotFound, create cleans it up", func() {
+	It("removes a server whose build went to ERROR and reports Nova's fault as Internal; the next create succeeds", func() {
 		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures", Count: 1})
 		_, err := f.create("worker-g")
 		Expect(err).To(HaveOccurred())
@@ -151,17 +156,19 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(created.ProviderID).NotTo(BeEmpty())
 	})
 
-	It("ignores servers of other clusters and tells apart names that are prefixes of each other", func() {
-		_, err := f.create("worker-1")
+	It("finds its own server by name among another cluster's of the same name and names that are prefixes of it", func() {
+		first, err := f.create("worker-1")
 		Expect(err).NotTo(HaveOccurred())
-		_, err = f.create("worker-10")
+		ten, err := f.create("worker-10")
 		Expect(err).NotTo(HaveOccurred())
-		f.sim.AddServers(1, ossim.Server{Name: "worker-1", Metadata: map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"}})
+		other := f.sim.AddServers(1, ossim.Server{Name: "worker-1", Metadata: map[string]string{"kubernetes.io-cluster-other": "1", roleKey: "1"}})
 
-		st, err := f.status(machine("worker-1"))
-		Expect(codeOf(err)).To(Equal(codes.Uninitialized))
-		Expect(st.NodeName).To(Equal("worker-1"))
-		Expect(f.list()).To(HaveLen(2))
+		f.sim.ResetCounts()
+		again, err := f.create("worker-1")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.ProviderID).To(Equal(first.ProviderID), "ours, not the other cluster's %s", other[0])
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(BeZero(), "no server was made for the second create")
+		Expect(f.list()).To(Equal(map[string]string{first.ProviderID: "worker-1", ten.ProviderID: "worker-10"}))
 	})
 
 	It("reports OutOfRange when two servers of this cluster share a machine's name", func() {
@@ -279,10 +286,6 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		Expect(counts.Get("compute GET /servers/detail")).To(Equal(1), "one look by name, shared by status and create")
 		Expect(counts.Get("network GET /")+counts.Get("image GET /")).To(BeZero(), "no version discovery for single-endpoint services")
 
-		By("a Machine whose server is gone is looked up again, not answered from memory")
-		Expect(f.delete(withProviderID("worker-r", created.ProviderID))).To(Succeed())
-		_, err = f.status(withProviderID("worker-r", created.ProviderID))
-		Expect(codeOf(err)).To(Equal(codes.NotFound))
 	})
 })
 

@@ -2,12 +2,16 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 )
 
 // listPageSize is the page size asked of Nova (its default max_limit is 1000).
@@ -16,6 +20,12 @@ const listPageSize = 1000
 // ListMachines returns the servers of the MachineClass's cluster and role (provider ID -> machine
 // name) for MCM's orphan collection. Nova filters by our server tags, so the cost grows with the
 // cluster, not with the whole project.
+//
+// Servers the peer driver made carry the cluster's keys as metadata only, which Nova cannot
+// filter by. So the first call for a cluster in this process lists the whole project, as the
+// peer does, and tags every server of the cluster that lacks our tags; once a full listing found
+// them all tagged, Nova filters. A cluster switched over from the peer is thus wholly seen (and
+// its orphans collected) at the latest on its first ListMachines.
 func (d *Driver) ListMachines(ctx context.Context, req *mcmdriver.ListMachinesRequest) (resp *mcmdriver.ListMachinesResponse, err error) {
 	defer func(start time.Time) { d.track("ListMachines", start, err) }(time.Now())
 	s, err := d.newScope(ctx, req.MachineClass, req.Secret, false)
@@ -23,17 +33,40 @@ func (d *Driver) ListMachines(ctx context.Context, req *mcmdriver.ListMachinesRe
 		return nil, statusError("list machines", err)
 	}
 	machines := map[string]string{}
-	opts := servers.ListOpts{Tags: strings.Join(s.owner.serverTags(), ","), Limit: listPageSize}
-	err = s.compute.ListServers(ctx, opts, func(page []servers.Server) bool {
+	opts := servers.ListOpts{Limit: listPageSize}
+	filtered := d.tagged.all(s)
+	if filtered {
+		opts.Tags = strings.Join(s.owner.serverTags(), ",")
+	}
+	var untagged []*openstack.Server
+	err = s.compute.ListServers(ctx, opts, func(page []openstack.Server) bool {
 		for i := range page {
-			if s.owner.ownsServer(&page[i]) {
-				machines[encodeProviderID(s.region, page[i].ID)] = page[i].Name
+			server := &page[i]
+			if !s.owner.ownsServer(&server.Server) {
+				continue
+			}
+			machines[encodeProviderID(s.region, server.ID)] = server.Name
+			if !hasTags(&server.Server, s.owner.serverTags()) {
+				untagged = append(untagged, server)
 			}
 		}
 		return true
 	})
 	if err != nil {
 		return nil, statusError("list machines", err)
+	}
+	if filtered {
+		return &mcmdriver.ListMachinesResponse{MachineList: machines}, nil
+	}
+	var errs []error
+	for _, server := range untagged {
+		errs = append(errs, d.addServerTags(ctx, s, server, s.owner.serverTags()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		// The list is right even so; the tags are tried again on the next call.
+		klog.FromContext(ctx).Info("Could not tag all servers of the cluster; listing the whole project again next time", "err", err.Error())
+	} else {
+		d.tagged.mark(s)
 	}
 	return &mcmdriver.ListMachinesResponse{MachineList: machines}, nil
 }

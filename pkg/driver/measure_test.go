@@ -55,7 +55,10 @@ var _ = Describe("request cost of machine cycles", func() {
 
 		Expect(tokens).To(Equal(1), "one Keystone token serves every cycle")
 		Expect(counts.Get("compute POST /servers")).To(Equal(cycles))
-		Expect(perCycle).To(BeNumerically("<", 16), "the peer needs 16 per cycle on a real OpenStack")
+		// Per cycle: a look by name, POST, one poll, a port list and update, DELETE, one poll (7),
+		// a second poll now and then when a learned first wait came early, and the token, flavor
+		// and image once for all cycles. The peer needs 16.
+		Expect(perCycle).To(BeNumerically("<=", 8))
 		Expect(f.sim.Servers()).To(BeEmpty())
 		Expect(f.sim.Ports()).To(HaveLen(0))
 	})

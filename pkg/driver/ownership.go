@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
@@ -19,6 +20,18 @@ const portDescriptionPrefix = "mcm-provider-pco "
 
 // novaTagMaxLen is Nova's limit for one server tag.
 const novaTagMaxLen = 60
+
+// initializedTag is the Nova tag of a server whose initialization is complete: the pod CIDRs are
+// on its ports and it carries our tags. GetMachineStatus reports a server without it as
+// Uninitialized, so MCM calls InitializeMachine until it has run to the end.
+//
+// CreateMachine sets it in the create request itself, at no cost: MCM learns the provider ID of
+// a server this driver creates only from a CreateMachine that returned, after the pod network is
+// set (GetMachineStatus never hands out the provider ID of a server found by name; an
+// interrupted create is finished by the next CreateMachine). Every other server MCM may know by
+// provider ID without the tag (the peer driver's, one whose InitializeMachine was interrupted)
+// gets it from InitializeMachine, last of all.
+const initializedTag = "mcm-provider-pco-initialized"
 
 // ownership identifies the servers and ports of one MachineClass's cluster and role. It keeps the
 // peer driver's markers (spec.tags as Nova metadata, the cluster and role keys as port tags) so
@@ -48,6 +61,11 @@ func (o ownership) serverTags() []string {
 	return []string{novaTag(o.clusterKey), novaTag(o.roleKey)}
 }
 
+// initializedTags are our tags of a server whose initialization is complete.
+func (o ownership) initializedTags() []string {
+	return append(o.serverTags(), initializedTag)
+}
+
 // portTags are the Neutron tags that mark a port as ours (the peer's markers, verbatim).
 func (o ownership) portTags() []string {
 	return []string{o.clusterKey, o.roleKey}
@@ -71,17 +89,29 @@ func (o ownership) ownsServer(s *servers.Server) bool {
 	return hasCluster && hasRole
 }
 
-// hasServerTags tells whether the server already carries our Nova tags.
-func (o ownership) hasServerTags(s *servers.Server) bool {
+// hasTags tells whether the server carries all of tags.
+func hasTags(s *servers.Server, tags []string) bool {
 	if s.Tags == nil {
 		return false
 	}
-	for _, t := range o.serverTags() {
+	for _, t := range tags {
 		if !slices.Contains(*s.Tags, t) {
 			return false
 		}
 	}
 	return true
+}
+
+// initialized tells whether the server carries our tags and the initialized mark.
+func (o ownership) initialized(s *servers.Server) bool {
+	return hasTags(s, o.initializedTags())
+}
+
+// ownsVolume tells whether a volume is the peer driver's pre-created root volume of a machine of
+// this cluster: named after the machine, with the MachineClass's tags as metadata.
+func (o ownership) ownsVolume(v *volumes.Volume, machineName string) bool {
+	_, hasCluster := v.Metadata[o.clusterKey]
+	return v.Name == machineName && hasCluster
 }
 
 // ownsPort tells whether a port belongs to this cluster: by the peer's tag, or by our description

@@ -3,11 +3,8 @@ package driver
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -29,6 +26,7 @@ type scope struct {
 	// key identifies the credentials, region and cluster (for per-machine memos).
 	key string
 
+	session *openstack.Session
 	compute openstack.Compute
 	network openstack.Network
 	image   openstack.Image
@@ -62,7 +60,7 @@ func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, sec
 	if err != nil {
 		return nil, err
 	}
-	s := &scope{spec: spec, owner: ownershipOf(spec), region: spec.Region, userData: data[userDataKey]}
+	s := &scope{spec: spec, owner: ownershipOf(spec), region: spec.Region, userData: data[userDataKey], session: session}
 	s.key = creds.CacheKey() + "\x00" + spec.Region + "\x00" + s.owner.clusterKey
 	if s.compute, err = session.Compute(); err != nil {
 		return nil, err
@@ -95,14 +93,14 @@ func (s *scope) podCIDRs() []string {
 
 // findOwnedServer finds the one server of this cluster named name. Servers of other clusters with
 // the same name are ignored; two of ours is an error MCM's orphan handling resolves.
-func (s *scope) findOwnedServer(ctx context.Context, name string) (*servers.Server, error) {
+func (s *scope) findOwnedServer(ctx context.Context, name string) (*openstack.Server, error) {
 	found, err := s.compute.FindServersByName(ctx, name, nil)
 	if err != nil {
 		return nil, err
 	}
-	var owned []servers.Server
+	var owned []openstack.Server
 	for i := range found {
-		if s.owner.ownsServer(&found[i]) {
+		if s.owner.ownsServer(&found[i].Server) {
 			owned = append(owned, found[i])
 		}
 	}
@@ -116,92 +114,35 @@ func (s *scope) findOwnedServer(ctx context.Context, name string) (*servers.Serv
 	}
 }
 
-// recentServers remembers servers that CreateMachine just saw ACTIVE and tagged, so the
-// InitializeMachine call MCM makes right after does not have to ask Nova again.
-type recentServers struct {
-	ttl time.Duration
-
-	mu      sync.Mutex
-	servers map[string]recentServer
-}
-
-type recentServer struct {
-	server *servers.Server
-	seen   time.Time
-}
-
-func newRecentServers(ttl time.Duration) *recentServers {
-	return &recentServers{ttl: ttl, servers: map[string]recentServer{}}
-}
-
-func (r *recentServers) put(s *servers.Server) {
-	if r.ttl <= 0 {
-		return
+// ownedServer returns the server of providerID if it belongs to this cluster. A server of
+// another cluster (or of nobody's) is reported as a notOwnedError, which counts as not found:
+// MCM's contract is that a provider acts only on the machines of the cluster its MachineClass
+// names.
+func (s *scope) ownedServer(ctx context.Context, providerID string) (*openstack.Server, error) {
+	id, err := decodeProviderID(providerID)
+	if err != nil {
+		return nil, &invalidReferenceError{err: err}
 	}
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id, e := range r.servers {
-		if now.Sub(e.seen) > r.ttl {
-			delete(r.servers, id)
-		}
+	server, err := s.compute.GetServer(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	r.servers[s.ID] = recentServer{server: s, seen: now}
-}
-
-// get returns a server seen ACTIVE within the TTL.
-func (r *recentServers) get(id string) *servers.Server {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.servers[id]
-	if !ok || time.Since(e.seen) > r.ttl {
-		delete(r.servers, id)
-		return nil
+	if !s.owner.ownsServer(&server.Server) {
+		return nil, &notOwnedError{serverID: id, cluster: s.owner.clusterKey}
 	}
-	return e.server
+	return server, nil
 }
 
-func (r *recentServers) forget(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.servers, id)
-}
-
-// absentTTL bounds how long "no server" from GetMachineStatus spares CreateMachine its own look.
-// MCM calls CreateMachine right after, in the same reconcile; only this process creates servers
-// of its Machines (leader election), and any create attempt consumes the memo, so a retry looks again.
-const absentTTL = 30 * time.Second
-
-// absentServers remembers machines GetMachineStatus found no server for (by scope key and name).
-type absentServers struct {
-	ttl time.Duration
-
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func newAbsentServers(ttl time.Duration) *absentServers {
-	return &absentServers{ttl: ttl, seen: map[string]time.Time{}}
-}
-
-func (a *absentServers) put(s *scope, name string) {
-	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for k, t := range a.seen {
-		if now.Sub(t) > a.ttl {
-			delete(a.seen, k)
-		}
+// lookupServer finds the machine's server by provider ID, or by name when there is none yet; only
+// a server of this cluster counts.
+func (s *scope) lookupServer(ctx context.Context, name, providerID string) (*openstack.Server, error) {
+	if providerID == "" {
+		return s.findOwnedServer(ctx, name)
 	}
-	a.seen[s.key+"\x00"+name] = now
+	return s.ownedServer(ctx, providerID)
 }
 
-// take reports and forgets a fresh "no server" for the machine.
-func (a *absentServers) take(s *scope, name string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	k := s.key + "\x00" + name
-	t, ok := a.seen[k]
-	delete(a.seen, k)
-	return ok && time.Since(t) <= a.ttl
+// storage returns the Cinder client, made only for the calls that need it.
+func (s *scope) storage() (openstack.BlockStorage, error) {
+	return s.session.BlockStorage()
 }

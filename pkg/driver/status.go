@@ -18,81 +18,70 @@ import (
 )
 
 // GetMachineStatus tells MCM whether the machine's server exists. MCM calls it before every
-// create: NotFound makes it create. A server found by name (an earlier attempt made it, and MCM
-// never learnt its provider ID) is reported Uninitialized, so MCM calls InitializeMachine, which
-// finishes what that attempt may have skipped (our tags, the pod network on its ports). A server
-// in ERROR is reported NotFound so that CreateMachine runs, removes it and reports its fault; one
-// still in BUILD is Uninitialized too. A server CreateMachine saw ACTIVE moments ago is answered
-// from memory: MCM asks right after every create.
+// create (NotFound makes it create) and, with a provider ID, in the creation flow until the
+// machine is up:
+//   - a Machine without a provider ID gets NotFound, also when a server of an interrupted create
+//     exists: CreateMachine then finds that server by name and finishes it before it returns,
+//     so MCM learns a provider ID only from a CreateMachine that completed (see initializedTag);
+//   - a server of another cluster is NotFound: the driver never reports or touches it;
+//   - a server in ERROR is NotFound, so that it is replaced and its fault reported;
+//   - a server still in BUILD, and one whose initialization never finished (no initializedTag:
+//     an interrupted InitializeMachine, a server the peer driver made) are Uninitialized, so MCM
+//     calls InitializeMachine, which finishes the pod network and our tags;
+//   - a server the driver saw in good shape within MemoTTL is answered from memory: MCM asks
+//     right after every create.
 func (d *Driver) GetMachineStatus(ctx context.Context, req *mcmdriver.GetMachineStatusRequest) (resp *mcmdriver.GetMachineStatusResponse, err error) {
 	defer func(start time.Time) { d.track("GetMachineStatus", start, err) }(time.Now())
-	name := req.Machine.Name
+	name, providerID := req.Machine.Name, req.Machine.Spec.ProviderID
 	s, err := d.newScope(ctx, req.MachineClass, req.Secret, false)
 	if err != nil {
 		return nil, statusError("get status of machine "+name, err)
 	}
-	byName := req.Machine.Spec.ProviderID == ""
-	if server := d.recentServer(req.Machine.Spec.ProviderID); server != nil {
-		return &mcmdriver.GetMachineStatusResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
+	if providerID == "" {
+		return nil, d.statusByName(ctx, s, name)
 	}
-	server, err := d.lookupServer(ctx, s, name, req.Machine.Spec.ProviderID)
+	if server := d.recentServer(s, providerID); server != nil {
+		return machineStatus(providerID, server), nil
+	}
+	server, err := s.ownedServer(ctx, providerID)
 	if err != nil {
-		if byName && errors.Is(err, openstack.ErrNotFound) {
-			d.absent.put(s, name)
-		}
 		return nil, statusError("get status of machine "+name, err)
 	}
-	providerID := encodeProviderID(s.region, server.ID)
+	resp = machineStatus(providerID, server)
 	switch {
 	case server.Status == statusFailed:
 		return nil, status.Error(codes.NotFound, sanitize(fmt.Sprintf("server %s of machine %s is in ERROR (%s); it will be replaced", server.ID, name, server.Fault.Message)))
 	case server.Status == statusBuild:
-		return &mcmdriver.GetMachineStatusResponse{ProviderID: providerID, NodeName: server.Name},
-			status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s is still being built", server.ID, name))
-	case byName:
-		return &mcmdriver.GetMachineStatusResponse{ProviderID: providerID, NodeName: server.Name, Addresses: nodeAddresses(server)},
-			status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s was made by an earlier attempt; initializing it", server.ID, name))
+		return resp, status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s is still being built", server.ID, name))
+	case !s.owner.initialized(&server.Server):
+		return resp, status.Error(codes.Uninitialized, fmt.Sprintf("server %s of machine %s has not been initialized (pod network, tags); initializing it", server.ID, name))
 	}
-	return &mcmdriver.GetMachineStatusResponse{
-		ProviderID: providerID,
-		NodeName:   server.Name,
-		Addresses:  nodeAddresses(server),
-	}, nil
+	d.recent.put(s, server)
+	return resp, nil
 }
 
-// InitializeMachine waits until the server MCM just created (or found in BUILD, or made by an
-// earlier attempt) is ACTIVE, makes sure it carries our Nova tags and the pod network on its
-// ports, and reports its addresses. Right after CreateMachine the server is known to be ready, so
-// this costs no request.
-func (d *Driver) InitializeMachine(ctx context.Context, req *mcmdriver.InitializeMachineRequest) (resp *mcmdriver.InitializeMachineResponse, err error) {
-	defer func(start time.Time) { d.track("InitializeMachine", start, err) }(time.Now())
-	name := req.Machine.Name
-	if server := d.recentServer(req.Machine.Spec.ProviderID); server != nil {
-		return &mcmdriver.InitializeMachineResponse{ProviderID: req.Machine.Spec.ProviderID, NodeName: server.Name, Addresses: nodeAddresses(server)}, nil
+// statusByName answers for a Machine without a provider ID: always NotFound, so MCM calls
+// CreateMachine. When no server exists, that create need not look again (the absent memo); when
+// an interrupted attempt left one, the create adopts and finishes it.
+func (d *Driver) statusByName(ctx context.Context, s *scope, name string) error {
+	server, err := s.findOwnedServer(ctx, name)
+	switch {
+	case errors.Is(err, openstack.ErrNotFound):
+		d.absent.put(s, name)
+		return status.Error(codes.NotFound, fmt.Sprintf("machine %s has no server yet", name))
+	case err != nil:
+		return statusError("get status of machine "+name, err)
 	}
-	s, err := d.newScope(ctx, req.MachineClass, req.Secret, false)
-	if err != nil {
-		return nil, statusError("initialize machine "+name, err)
-	}
-	server, err := d.lookupServer(ctx, s, name, req.Machine.Spec.ProviderID)
-	if err != nil {
-		return nil, statusError("initialize machine "+name, err)
-	}
-	server, err = d.adoptServer(ctx, s, server)
-	if err != nil {
-		return nil, statusError("initialize machine "+name, err)
-	}
-	d.recent.put(server)
-	return &mcmdriver.InitializeMachineResponse{
-		ProviderID: encodeProviderID(s.region, server.ID),
-		NodeName:   server.Name,
-		Addresses:  nodeAddresses(server),
-	}, nil
+	return status.Error(codes.NotFound, fmt.Sprintf("machine %s has no provider ID yet; its server %s (%s) of an earlier attempt will be finished by CreateMachine", name, server.ID, orUnknown(server.Status)))
 }
 
-// recentServer is the server of providerID if CreateMachine or InitializeMachine saw it ACTIVE
-// within the RecentTTL; nil for an empty or undecodable provider ID.
-func (d *Driver) recentServer(providerID string) *servers.Server {
+func machineStatus(providerID string, server *openstack.Server) *mcmdriver.GetMachineStatusResponse {
+	return &mcmdriver.GetMachineStatusResponse{ProviderID: providerID, NodeName: server.Name, Addresses: nodeAddresses(&server.Server)}
+}
+
+// recentServer is the server of providerID if the driver saw it in good shape within MemoTTL;
+// nil for an empty or undecodable provider ID.
+func (d *Driver) recentServer(s *scope, providerID string) *openstack.Server {
 	if providerID == "" {
 		return nil
 	}
@@ -100,19 +89,7 @@ func (d *Driver) recentServer(providerID string) *servers.Server {
 	if err != nil {
 		return nil
 	}
-	return d.recent.get(id)
-}
-
-// lookupServer finds the machine's server by provider ID, or by name when there is none yet.
-func (d *Driver) lookupServer(ctx context.Context, s *scope, name, providerID string) (*servers.Server, error) {
-	if providerID == "" {
-		return s.findOwnedServer(ctx, name)
-	}
-	id, err := decodeProviderID(providerID)
-	if err != nil {
-		return nil, &invalidReferenceError{err: err}
-	}
-	return s.compute.GetServer(ctx, id)
+	return d.recent.get(s, id)
 }
 
 // nodeAddresses turns Nova's addresses into Node addresses: fixed IPs are internal, floating IPs

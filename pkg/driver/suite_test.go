@@ -16,9 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
-	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
 
 func TestDriver(t *testing.T) {
@@ -123,6 +123,10 @@ func (f *fixture) create(name string) (*mcmdriver.CreateMachineResponse, error) 
 
 func (f *fixture) status(m *v1alpha1.Machine) (*mcmdriver.GetMachineStatusResponse, error) {
 	return f.drv.GetMachineStatus(context.Background(), &mcmdriver.GetMachineStatusRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
+}
+
+func (f *fixture) initialize(m *v1alpha1.Machine) (*mcmdriver.InitializeMachineResponse, error) {
+	return f.drv.InitializeMachine(context.Background(), &mcmdriver.InitializeMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
 }
 
 func (f *fixture) delete(m *v1alpha1.Machine) error {

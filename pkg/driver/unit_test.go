@@ -28,24 +28,50 @@ func TestStatusErrorClassification(t *testing.T) {
 		name string
 		err  error
 		want codes.Code
+		msg  string // what MCM shows after "create machine m: "
 	}{
-		{"nova quota", apiError(403, `{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}`), codes.ResourceExhausted},
-		{"neutron quota", apiError(409, `{"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['port'].", "detail": ""}}`), codes.ResourceExhausted},
-		{"cinder quota", apiError(413, `{"overLimit": {"code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded for quota 'volumes'."}}`), codes.ResourceExhausted},
-		{"no valid host fault", &serverFaultError{serverID: "x", msg: "No valid host was found. There are not enough hosts available."}, codes.ResourceExhausted},
-		{"port limit fault", &serverFaultError{serverID: "x", msg: "Maximum number of ports exceeded"}, codes.ResourceExhausted},
-		{"other fault", &serverFaultError{serverID: "x", msg: "Unexpected vif_type=binding_failed"}, codes.Internal},
-		{"rate limited", apiError(429, `{"message": "slow down"}`), codes.Unavailable},
-		{"bad gateway", apiError(502, `<html>bad gateway</html>`), codes.Unavailable},
-		{"unavailable", apiError(503, `{"computeFault": {"code": 503, "message": "down"}}`), codes.Unavailable},
-		{"unauthorized", apiError(401, `{"error": {"code": 401, "title": "Unauthorized"}}`), codes.Unauthenticated},
-		{"forbidden", apiError(403, `{"forbidden": {"code": 403, "message": "Policy doesn't allow os_compute_api:servers:create to be performed."}}`), codes.PermissionDenied},
-		{"bad request", apiError(400, `{"badRequest": {"code": 400, "message": "Invalid key_name provided."}}`), codes.InvalidArgument},
-		{"not found", apiError(404, `{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}`), codes.NotFound},
-		{"multiple", &openstack.MultipleFoundError{Kind: "server", Name: "a", Count: 2}, codes.OutOfRange},
-		{"invalid spec", &invalidSpecError{errs: field.ErrorList{field.Required(field.NewPath("spec", "region"), "")}}, codes.InvalidArgument},
-		{"stuck", &stuckError{serverID: "x", status: "BUILD", waited: "15m"}, codes.DeadlineExceeded},
-		{"connection reset", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), codes.Unavailable},
+		{"nova quota", apiError(403, `{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}`), codes.ResourceExhausted,
+			"creating server: HTTP 403: Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"},
+		{"neutron quota", apiError(409, `{"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['port'].", "detail": ""}}`), codes.ResourceExhausted,
+			"creating server: HTTP 409: Quota exceeded for resources: ['port']."},
+		{"cinder quota", apiError(413, `{"overLimit": {"code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded for quota 'volumes'."}}`), codes.ResourceExhausted,
+			"creating server: HTTP 413: VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded for quota 'volumes'."},
+		{"no valid host fault", &serverFaultError{server: serverWithID("x"), msg: "No valid host was found. There are not enough hosts available."}, codes.ResourceExhausted,
+			"server x went to ERROR: No valid host was found. There are not enough hosts available."},
+		{"port limit fault", &serverFaultError{server: serverWithID("x"), msg: "Maximum number of ports exceeded"}, codes.ResourceExhausted,
+			"server x went to ERROR: Maximum number of ports exceeded"},
+		{"other fault", &serverFaultError{server: serverWithID("x"), msg: "Unexpected vif_type=binding_failed"}, codes.Internal,
+			"server x went to ERROR: Unexpected vif_type=binding_failed"},
+		{"rate limited", apiError(429, `{"message": "slow down"}`), codes.Unavailable,
+			"creating server: HTTP 429: slow down"},
+		{"bad gateway", apiError(502, `<html>bad gateway</html>`), codes.Unavailable,
+			"creating server: HTTP 502: <html>bad gateway</html>"},
+		{"unavailable", apiError(503, `{"computeFault": {"code": 503, "message": "down"}}`), codes.Unavailable,
+			"creating server: HTTP 503: down"},
+		{"unauthorized", apiError(401, `{"error": {"code": 401, "title": "Unauthorized"}}`), codes.Unauthenticated,
+			`creating server: HTTP 401: {"error": {"code": 401, "title": "Unauthorized"}}`},
+		{"forbidden", apiError(403, `{"forbidden": {"code": 403, "message": "Policy doesn't allow os_compute_api:servers:create to be performed."}}`), codes.PermissionDenied,
+			"creating server: HTTP 403: Policy doesn't allow os_compute_api:servers:create to be performed."},
+		{"bad request", apiError(400, `{"badRequest": {"code": 400, "message": "Invalid key_name provided."}}`), codes.InvalidArgument,
+			"creating server: HTTP 400: Invalid key_name provided."},
+		{"not found", apiError(404, `{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}`), codes.NotFound,
+			"creating server: HTTP 404: Instance x could not be found."},
+		{"multiple", &openstack.MultipleFoundError{Kind: "server", Name: "a", Count: 2}, codes.OutOfRange,
+			`2 servers are named "a", expected exactly one`},
+		{"invalid spec", &invalidSpecError{errs: field.ErrorList{field.Required(field.NewPath("spec", "region"), "")}}, codes.InvalidArgument,
+			"spec.region: Required value"},
+		{"cinder gigabytes quota fault", &serverFaultError{server: serverWithID("x"), msg: "Build of instance x aborted: VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 50G, quota is 100G and 80G has been consumed."}, codes.ResourceExhausted,
+			"server x went to ERROR: Build of instance x aborted: VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 50G, quota is 100G and 80G has been consumed."},
+		{"cinder gigabytes quota", apiError(413, `{"overLimit": {"code": 413, "message": "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 50G, quota is 100G and 80G has been consumed."}}`), codes.ResourceExhausted,
+			"creating server: HTTP 413: VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 50G, quota is 100G and 80G has been consumed."},
+		{"flavor not offered", &flavorUnavailableError{err: fmt.Errorf(`flavor "SCS-16V-64": %w`, openstack.ErrNotFound)}, codes.ResourceExhausted,
+			`flavor "SCS-16V-64" is not offered in this region and project (not found); the cluster-autoscaler may scale another worker pool`},
+		{"image not found", &invalidReferenceError{err: fmt.Errorf(`image "ubuntu": %w`, openstack.ErrNotFound)}, codes.InvalidArgument,
+			`image "ubuntu": not found`},
+		{"stuck", &stuckError{server: serverWithID("x"), status: "BUILD", waited: "15m"}, codes.DeadlineExceeded,
+			"server x was still BUILD after 15m"},
+		{"connection reset", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), codes.Unavailable,
+			"read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +83,7 @@ func TestStatusErrorClassification(t *testing.T) {
 			if st.Code() != tc.want {
 				t.Fatalf("code = %s, want %s (%s)", st.Code(), tc.want, err)
 			}
-			if want := "create machine m: " + describe(tc.err); st.Message() != sanitize(want) {
+			if want := "create machine m: " + tc.msg; st.Message() != want {
 				t.Fatalf("MCM reads the message as %q, want %q", st.Message(), want)
 			}
 		})
@@ -112,8 +138,8 @@ func TestOwnership(t *testing.T) {
 	if !o.ownsServer(byTags) || !o.ownsServer(byMetadata) || o.ownsServer(otherCluster) {
 		t.Fatal("ownership by tags or metadata, never another cluster's")
 	}
-	if o.hasServerTags(byMetadata) || !o.hasServerTags(byTags) {
-		t.Fatal("hasServerTags looks at Nova tags only")
+	if hasTags(byMetadata, o.serverTags()) || !hasTags(byTags, o.serverTags()) {
+		t.Fatal("hasTags looks at Nova tags only")
 	}
 	if !o.ownsPort(&ports.Port{Tags: []string{"kubernetes.io-cluster-shoot--x"}}) ||
 		!o.ownsPort(&ports.Port{Description: o.portDescription()}) ||
@@ -139,7 +165,11 @@ func TestSanitizeKeepsBalancedBrackets(t *testing.T) {
 	}
 }
 
-func TestLearnedDurationConvergesOnOneLook(t *testing.T) {
+func serverWithID(id string) *openstack.Server {
+	return &openstack.Server{Server: servers.Server{ID: id}}
+}
+
+func TestLearnedDurationStartsFromTheFirstObservation(t *testing.T) {
 	var l learnedDuration
 	if _, ok := l.firstWait(time.Millisecond, time.Minute); ok {
 		t.Fatal("nothing learned yet: the default schedule applies")
@@ -148,15 +178,55 @@ func TestLearnedDurationConvergesOnOneLook(t *testing.T) {
 	if w, _ := l.firstWait(time.Millisecond, time.Minute); w != 5*time.Second {
 		t.Fatalf("first wait after a miss = %v, want the observed 5s", w)
 	}
-	l.observe(5*time.Second, true, 5*time.Second) // done at the first look: probe a bit earlier
-	if w, _ := l.firstWait(time.Millisecond, time.Minute); w != 4250*time.Millisecond {
-		t.Fatalf("first wait after a hit = %v, want 4.25s", w)
-	}
 	if w, _ := l.firstWait(time.Millisecond, 3*time.Second); w != 3*time.Second {
 		t.Fatalf("first wait = %v, want the ceiling 3s", w)
 	}
-	l.observe(time.Millisecond, true, time.Millisecond)
-	if w, _ := l.firstWait(time.Second, time.Minute); w != time.Second {
-		t.Fatalf("first wait = %v, want the floor 1s", w)
+	if w, _ := l.firstWait(10*time.Second, time.Minute); w != 10*time.Second {
+		t.Fatalf("first wait = %v, want the floor 10s", w)
+	}
+}
+
+func TestLearnedDurationProbesEarlierAfterAHit(t *testing.T) {
+	var l learnedDuration
+	for range 4 {
+		l.observe(5*time.Second, true, 5*time.Second) // done at the first look: the true time may be shorter
+	}
+	if w, _ := l.firstWait(time.Millisecond, time.Minute); w != 4250*time.Millisecond {
+		t.Fatalf("first wait after hits at 5s = %v, want 4.25s", w)
+	}
+}
+
+func TestLearnedDurationIgnoresOneSlowOutlier(t *testing.T) {
+	var l learnedDuration
+	for i := range 15 {
+		l.observe(time.Second, false, time.Duration(25+i)*time.Second) // builds of 25-39 s
+	}
+	l.observe(time.Second, false, 120*time.Second) // one slow boot from volume
+	w, _ := l.firstWait(time.Millisecond, 5*time.Minute)
+	if w != 36*time.Second {
+		t.Fatalf("first wait = %v, want the upper quartile 36s of the 25-39 s builds, not the 120 s outlier", w)
+	}
+	for range learnedSamples {
+		l.observe(time.Second, false, 60*time.Second) // builds got slower for good
+	}
+	if w, _ := l.firstWait(time.Millisecond, 5*time.Minute); w != 60*time.Second {
+		t.Fatalf("first wait = %v, want 60s once the last %d builds all took 60s", w, learnedSamples)
+	}
+}
+
+func TestLearnersKeepBootModesAndRegionsApart(t *testing.T) {
+	var l learners
+	l.of(learnKey(opBuild, "prod1", true)).observe(time.Second, false, 90*time.Second)
+	l.of(learnKey(opBuild, "prod1", false)).observe(time.Second, false, 20*time.Second)
+	for key, want := range map[string]time.Duration{
+		learnKey(opBuild, "prod1", true):  90 * time.Second,
+		learnKey(opBuild, "prod1", false): 20 * time.Second,
+	} {
+		if w, _ := l.of(key).firstWait(time.Millisecond, 5*time.Minute); w != want {
+			t.Fatalf("%q: first wait = %v, want %v", key, w, want)
+		}
+	}
+	if _, ok := l.of(learnKey(opBuild, "prod2", true)).firstWait(time.Millisecond, time.Minute); ok {
+		t.Fatal("another region has learned nothing yet")
 	}
 }

@@ -16,13 +16,13 @@ import (
 // Compute is what the driver needs from Nova.
 type Compute interface {
 	// GetServer returns the server or an error satisfying IsNotFound.
-	GetServer(ctx context.Context, id string) (*servers.Server, error)
+	GetServer(ctx context.Context, id string) (*Server, error)
 	// FindServersByName returns the servers whose name is exactly name, optionally narrowed by
 	// server tags (all must match). Nova's name filter is a regular expression, so it is anchored
 	// and escaped, and the result compared again.
-	FindServersByName(ctx context.Context, name string, tags []string) ([]servers.Server, error)
+	FindServersByName(ctx context.Context, name string, tags []string) ([]Server, error)
 	// ListServers pages through servers matching opts, calling fn per page until it returns false.
-	ListServers(ctx context.Context, opts servers.ListOpts, fn func([]servers.Server) bool) error
+	ListServers(ctx context.Context, opts servers.ListOpts, fn func([]Server) bool) error
 	CreateServer(ctx context.Context, opts servers.CreateOptsBuilder, hints servers.SchedulerHintOptsBuilder) (*servers.Server, error)
 	// DeleteServer deletes a server; a server that is already gone is not an error.
 	DeleteServer(ctx context.Context, id string) error
@@ -37,8 +37,8 @@ type novaClient struct {
 	cache *lookupCache
 }
 
-func (c *novaClient) GetServer(ctx context.Context, id string) (*servers.Server, error) {
-	s, err := servers.Get(withOperation(ctx, "compute", "get_server"), c.sc, id).Extract()
+func (c *novaClient) GetServer(ctx context.Context, id string) (*Server, error) {
+	s, err := extractServer(servers.Get(withOperation(ctx, "compute", "get_server"), c.sc, id))
 	if err != nil {
 		if IsNotFound(err) {
 			return nil, notFound("server", id)
@@ -48,13 +48,13 @@ func (c *novaClient) GetServer(ctx context.Context, id string) (*servers.Server,
 	return s, nil
 }
 
-func (c *novaClient) FindServersByName(ctx context.Context, name string, tags []string) ([]servers.Server, error) {
+func (c *novaClient) FindServersByName(ctx context.Context, name string, tags []string) ([]Server, error) {
 	opts := servers.ListOpts{Name: "^" + regexp.QuoteMeta(name) + "$"}
 	if len(tags) > 0 {
 		opts.Tags = strings.Join(tags, ",")
 	}
-	var found []servers.Server
-	err := c.listServers(withOperation(ctx, "compute", "find_servers"), opts, func(page []servers.Server) bool {
+	var found []Server
+	err := c.listServers(withOperation(ctx, "compute", "find_servers"), opts, func(page []Server) bool {
 		for _, s := range page {
 			if s.Name == name {
 				found = append(found, s)
@@ -68,16 +68,16 @@ func (c *novaClient) FindServersByName(ctx context.Context, name string, tags []
 	return found, nil
 }
 
-func (c *novaClient) ListServers(ctx context.Context, opts servers.ListOpts, fn func([]servers.Server) bool) error {
+func (c *novaClient) ListServers(ctx context.Context, opts servers.ListOpts, fn func([]Server) bool) error {
 	if err := c.listServers(withOperation(ctx, "compute", "list_servers"), opts, fn); err != nil {
 		return fmt.Errorf("listing servers: %w", err)
 	}
 	return nil
 }
 
-func (c *novaClient) listServers(ctx context.Context, opts servers.ListOpts, fn func([]servers.Server) bool) error {
+func (c *novaClient) listServers(ctx context.Context, opts servers.ListOpts, fn func([]Server) bool) error {
 	return servers.List(c.sc, opts).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
-		list, err := servers.ExtractServers(page)
+		list, err := extractServers(page)
 		if err != nil {
 			return false, err
 		}

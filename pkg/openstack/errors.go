@@ -80,6 +80,7 @@ var quotaMarkers = []string{
 	"no valid host was found",
 	"maximum number of ports exceeded",
 	"exceeded for quota",
+	"exceeds allowed", // Cinder's VolumeSizeExceedsAvailableQuota, also inside a boot-from-volume fault
 	"insufficient resources",
 }
 

@@ -79,6 +79,7 @@ type Session struct {
 	compute   Compute
 	network   Network
 	image     Image
+	storage   BlockStorage
 }
 
 // SessionCache hands out one Session per credential (keyed by Credentials.CacheKey, so a rotated
@@ -326,4 +327,18 @@ func (s *Session) Image() (Image, error) {
 		s.image = &glanceClient{sc: sc, cache: s.lookups}
 	}
 	return s.image, nil
+}
+
+// BlockStorage returns the Cinder client of this session.
+func (s *Session) BlockStorage() (BlockStorage, error) {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.storage == nil {
+		sc, err := gopenstack.NewBlockStorageV3(s.provider, s.endpointOpts())
+		if err != nil {
+			return nil, fmt.Errorf("finding the block-storage endpoint in region %q: %w", s.region, err)
+		}
+		s.storage = &cinderClient{sc: sc}
+	}
+	return s.storage, nil
 }

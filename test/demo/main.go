@@ -35,8 +35,8 @@ import (
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
 
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 func main() {

@@ -1,0 +1,138 @@
+package driver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+// The driver's memos spare requests within one burst of MCM calls for a machine (status, then
+// create; create, then initialize and status; status, then delete). They are kept for MemoTTL,
+// a few seconds: long enough for that burst, too short to answer from a stale view (a server
+// deleted out of band or gone to ERROR is looked at again on the next reconcile), and short
+// enough that a second controller instance cannot slip a create in between (no reliance on
+// leader election).
+
+// recentServers remembers servers of a cluster the driver just saw, owned and in good shape:
+// ACTIVE and initialized after a create or initialize, or a status answer. The next call for the
+// same server within the TTL is answered without asking Nova again.
+type recentServers struct {
+	ttl time.Duration
+
+	mu      sync.Mutex
+	servers map[string]recentServer
+}
+
+type recentServer struct {
+	server *openstack.Server
+	seen   time.Time
+}
+
+func newRecentServers(ttl time.Duration) *recentServers {
+	return &recentServers{ttl: ttl, servers: map[string]recentServer{}}
+}
+
+// put remembers server as seen now by a call in scope s (its credentials, region and cluster).
+func (r *recentServers) put(s *scope, server *openstack.Server) {
+	if r.ttl <= 0 {
+		return
+	}
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range r.servers {
+		if now.Sub(e.seen) > r.ttl {
+			delete(r.servers, k)
+		}
+	}
+	r.servers[s.key+"\x00"+server.ID] = recentServer{server: server, seen: now}
+}
+
+// get returns the server with this ID seen in scope s within the TTL, or nil.
+func (r *recentServers) get(s *scope, id string) *openstack.Server {
+	if id == "" {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := s.key + "\x00" + id
+	e, ok := r.servers[k]
+	if !ok || time.Since(e.seen) > r.ttl {
+		delete(r.servers, k)
+		return nil
+	}
+	return e.server
+}
+
+// forget drops every memo of the server (it is being deleted).
+func (r *recentServers) forget(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range r.servers {
+		if e.server.ID == id {
+			delete(r.servers, k)
+		}
+	}
+}
+
+// absentServers remembers machines GetMachineStatus found no server for (by scope key and name),
+// so the CreateMachine MCM calls right after in the same reconcile does not look again. A create
+// consumes the memo, so a retry looks again.
+type absentServers struct {
+	ttl time.Duration
+
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func newAbsentServers(ttl time.Duration) *absentServers {
+	return &absentServers{ttl: ttl, seen: map[string]time.Time{}}
+}
+
+func (a *absentServers) put(s *scope, name string) {
+	if a.ttl <= 0 {
+		return
+	}
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, t := range a.seen {
+		if now.Sub(t) > a.ttl {
+			delete(a.seen, k)
+		}
+	}
+	a.seen[s.key+"\x00"+name] = now
+}
+
+// take reports and forgets a fresh "no server" for the machine.
+func (a *absentServers) take(s *scope, name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := s.key + "\x00" + name
+	t, ok := a.seen[k]
+	delete(a.seen, k)
+	return ok && time.Since(t) <= a.ttl
+}
+
+// taggedClusters remembers the scopes whose servers all carry our Nova tags (seen by a full
+// listing), so ListMachines may let Nova filter by tag from then on.
+type taggedClusters struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+func (t *taggedClusters) all(s *scope) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.done[s.key]
+}
+
+func (t *taggedClusters) mark(s *scope) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done == nil {
+		t.done = map[string]bool{}
+	}
+	t.done[s.key] = true
+}

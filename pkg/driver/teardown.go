@@ -1,0 +1,208 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+// teardown removes a machine's server and everything that would outlive it: the ports the
+// driver (or the peer driver) made, root volumes Nova keeps (the peer's pre-created ones), and,
+// after a failed build, whatever Nova made and did not clean up. It waits until the server is
+// gone, so its quota is free when MCM goes on. server is nil when the server is gone already.
+func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID string, server *openstack.Server, failedBuild bool) error {
+	if serverID != "" {
+		d.recent.forget(serverID)
+	}
+	if server != nil {
+		if err := s.compute.DeleteServer(ctx, server.ID); err != nil {
+			return err
+		}
+	}
+	// Ports go while Nova tears the server down; Neutron unbinds them itself.
+	if err := d.deletePorts(ctx, s, name, serverID); err != nil {
+		return err
+	}
+	if server == nil {
+		return d.deletePeerRootVolume(ctx, s, name)
+	}
+	if err := d.waitForGone(ctx, s, server); err != nil {
+		return err
+	}
+	var errs []error
+	if failedBuild {
+		errs = append(errs, d.deleteNovaPortsLeft(ctx, s, server.ID))
+	}
+	for _, v := range server.Volumes {
+		if failedBuild || !v.DeleteOnTermination {
+			errs = append(errs, d.deleteVolumeLeft(ctx, s, name, v, failedBuild))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cleanupIfFailed removes a server that ended in ERROR or stuck in BUILD, with what it had, so a
+// failed create leaves nothing behind; other errors (a cancelled context, an unreachable API)
+// leave the server for the next attempt to adopt.
+func (d *Driver) cleanupIfFailed(ctx context.Context, s *scope, name string, err error) error {
+	var fault *serverFaultError
+	var stuck *stuckError
+	var server *openstack.Server
+	switch {
+	case errors.As(err, &fault):
+		server = fault.server
+	case errors.As(err, &stuck):
+		server = stuck.server
+	default:
+		return err
+	}
+	return errors.Join(err, d.cleanup(ctx, s, name, server))
+}
+
+// cleanup removes a server whose build failed, with its ports and volumes.
+func (d *Driver) cleanup(ctx context.Context, s *scope, name string, server *openstack.Server) error {
+	// The caller's context may be nearly spent (a stuck BUILD); cleanup gets its own budget.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.DeleteTimeout)
+	defer cancel()
+	return d.teardown(ctx, s, name, server.ID, server, true)
+}
+
+// deletePorts deletes the ports of this cluster named after the machine, when the driver makes
+// them (pinned subnets; the peer does the same). With a serverID, a port bound to another server
+// is kept: MCM's orphan collection may delete a stray duplicate server that has the name of a
+// live Machine, whose port must survive.
+func (d *Driver) deletePorts(ctx context.Context, s *scope, name, serverID string) error {
+	if !s.ownPorts() {
+		return nil // Nova deletes the ports it made with the server
+	}
+	found, err := s.network.ListPorts(ctx, ports.ListOpts{Name: name})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := range found {
+		p := &found[i]
+		if p.Name != name || !s.owner.ownsPort(p) {
+			continue
+		}
+		if serverID != "" && p.DeviceID != "" && p.DeviceID != serverID {
+			continue
+		}
+		if err := s.network.DeletePort(ctx, p.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteNovaPortsLeft deletes the ports still bound to a deleted server: Nova sometimes leaves
+// the ports it made for a build that failed.
+func (d *Driver) deleteNovaPortsLeft(ctx context.Context, s *scope, serverID string) error {
+	found, err := s.network.ListPorts(ctx, ports.ListOpts{DeviceID: serverID})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range found {
+		if p.DeviceID == serverID {
+			errs = append(errs, s.network.DeletePort(ctx, p.ID))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteVolumeLeft deletes a volume that was attached to a deleted server if it is left and
+// belongs to the machine: the peer driver's root volume (named after the machine, the cluster's
+// tags as metadata, kept by Nova), or after a failed build one Nova should have deleted with the
+// server. Any other volume (a PersistentVolume's) stays.
+func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, attached openstack.AttachedVolume, failedBuild bool) error {
+	storage, err := s.storage()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(d.opts.DeleteTimeout)
+	poll := d.newPollSchedule(nil)
+	for {
+		v, err := storage.GetVolume(ctx, attached.ID)
+		switch {
+		case openstack.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		}
+		if !s.owner.ownsVolume(v, name) && !(failedBuild && attached.DeleteOnTermination) {
+			return nil
+		}
+		if volumeSettled(v.Status) {
+			return storage.DeleteVolume(ctx, v.ID)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("volume %s of machine %s is still %s %s after its server was deleted", v.ID, name, v.Status, d.opts.DeleteTimeout)
+		}
+		if err := poll.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// deletePeerRootVolume deletes the peer driver's pre-created root volume of a machine whose server
+// is gone already (an interrupted delete): the peer makes one only for a rootDiskType with a
+// rootDiskSize, so only such classes pay for the look.
+func (d *Driver) deletePeerRootVolume(ctx context.Context, s *scope, name string) error {
+	if s.spec.RootDiskType == nil || s.spec.RootDiskSize <= 0 {
+		return nil
+	}
+	storage, err := s.storage()
+	if err != nil {
+		return err
+	}
+	found, err := storage.FindVolumesByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := range found {
+		if v := &found[i]; s.owner.ownsVolume(v, name) && volumeSettled(v.Status) {
+			errs = append(errs, storage.DeleteVolume(ctx, v.ID))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// volumeSettled tells whether Cinder accepts deleting a volume in this state: not attached and not
+// in the middle of a change.
+func volumeSettled(status string) bool {
+	switch status {
+	case "available", "error", "error_restoring", "error_extending", "error_managing":
+		return true
+	}
+	return false
+}
+
+// waitForGone polls until Nova answers 404 for the server, so its quota is free when we return.
+// Real Nova shows status DELETED for a moment before the record disappears; that is not gone yet.
+func (d *Driver) waitForGone(ctx context.Context, s *scope, server *openstack.Server) error {
+	deadline := time.Now().Add(d.opts.DeleteTimeout)
+	poll := d.newPollSchedule(d.durations.of(learnKey(opDelete, s.region, len(server.AttachedVolumes) > 0)))
+	for {
+		if err := poll.wait(ctx); err != nil {
+			return err
+		}
+		current, err := s.compute.GetServer(ctx, server.ID)
+		switch {
+		case openstack.IsNotFound(err):
+			poll.done()
+			return nil
+		case err != nil:
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server %s still exists (%s) %s after it was deleted", server.ID, current.Status, d.opts.DeleteTimeout)
+		}
+	}
+}
