@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -52,8 +50,6 @@ import (
 // scaleNamespace is the control namespace of the scale runs (the stack's default).
 const scaleNamespace = "machine-controller"
 
-// peerModule is gardener's provider-openstack, the peer.
-const peerModule = "github.com/gardener/machine-controller-manager-provider-openstack"
 
 // scaleSide is one provider controller under test.
 type scaleSide struct {
@@ -122,7 +118,7 @@ func benchScale(cfg scaleConfig) error {
 	if _, err := framework.EnvtestAssets(); err != nil {
 		return err
 	}
-	peer, err := peerBinary()
+	peer, err := framework.PeerProviderBinary()
 	if err != nil {
 		return err
 	}
@@ -386,53 +382,6 @@ func waitForLog(ctx context.Context, stack *framework.Stack, p *framework.Proces
 		b, err := os.ReadFile(p.LogPath)
 		return err == nil && strings.Contains(string(b), text), nil
 	})
-}
-
-// peerBinary returns the peer's machine-controller, built from its module (the version
-// test/bench's go.mod pins; go.mod lists it as a tool so go.sum covers its packages) once into
-// the project's cache folder and reused after that.
-func peerBinary() (string, error) {
-	dir := benchDir()
-	list := exec.Command("go", "list", "-m", "-f", "{{.Version}}", peerModule)
-	list.Dir = dir
-	version, err := list.Output()
-	if err != nil {
-		return "", fmt.Errorf("finding the version of %s: %w", peerModule, err)
-	}
-	goVersion := runtime.Version()
-	bin := filepath.Join(cacheRoot(), "bench", fmt.Sprintf("provider-openstack-%s-machine-controller_%s", strings.TrimSpace(string(version)), goVersion))
-	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
-		return bin, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		return "", err
-	}
-	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
-	cmd := exec.Command("go", "build", "-o", tmp, peerModule+"/cmd/machine-controller")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		_ = os.Remove(tmp)
-		return "", fmt.Errorf("building the peer's machine-controller: %w\n%s", err, out)
-	}
-	return bin, os.Rename(tmp, bin)
-}
-
-// cacheRoot is the project's cache folder, as hack/envtest-assets.sh finds it.
-func cacheRoot() string {
-	if d := os.Getenv("PCO_CACHE_DIR"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "mcm-provider-pco")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "mcm-provider-pco")
-}
-
-// benchDir is test/bench (found from this source file).
-func benchDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
 }
 
 func fileSize(path string) int64 {
