@@ -80,7 +80,7 @@ e2e-openstack: ## Start (idempotently) a real OpenStack Zed on loopback; run the
 
 # Images without Docker (hack/image): one OCI layout per image in bin/images, IMAGE_PLATFORMS in one index.
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
-IMAGE_ARGS ?=
+IMAGE_ARGS ?= --sbom
 image: ## Build the images (machine-controller, cluster-registrar, reseller-controller, pco-sim) for IMAGE_PLATFORMS into bin/images, reproducibly
 	cd hack/image && SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
 	  $(GO) run . --src ../.. --out ../../$(BIN)/images --platforms $(IMAGE_PLATFORMS) $(IMAGE_ARGS)

@@ -37,6 +37,12 @@ func build(o options) error {
 	}
 	defer os.RemoveAll(work)
 
+	var tool string
+	if o.sbom {
+		if tool, err = sbomTool(); err != nil {
+			return err
+		}
+	}
 	// images[name][i] is the image of name for o.platforms[i].
 	images := map[string][]v1.Image{}
 	for _, p := range o.platforms {
@@ -51,6 +57,11 @@ func build(o options) error {
 				return fmt.Errorf("%s for %s: %w", spec.name, p.String(), err)
 			}
 			images[spec.name] = append(images[spec.name], img)
+			if o.sbom {
+				if err := writeSBOMs(o, tool, spec, p, dir); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for _, spec := range o.images {

@@ -38,6 +38,7 @@ func run() error {
 	platforms := flag.String("platforms", "linux/amd64,linux/arm64", "platforms of every image")
 	flag.StringVar(&o.tarDir, "tar-dir", "", "also write each image for --tar-platform as a docker-archive tarball here (for ctr images import)")
 	flag.StringVar(&o.tarPlatform, "tar-platform", "linux/"+runtime.GOARCH, "platform of the --tar-dir tarballs")
+	flag.BoolVar(&o.sbom, "sbom", false, "also write a CycloneDX SBOM of every binary (cyclonedx-gomod "+sbomToolVersion+") into --out/sbom")
 	flag.StringVar(&o.caFile, "ca-certificates", "/etc/ssl/certs/ca-certificates.crt", "CA bundle to put into the images (Debian's ca-certificates package)")
 	flag.Parse()
 

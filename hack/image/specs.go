@@ -68,6 +68,7 @@ type options struct {
 	src, out, version, revision, repo string
 	tarDir, tarPlatform, caFile       string
 	created                           time.Time
+	sbom                              bool
 	platforms                         []v1.Platform
 	images                            []imageSpec
 }
