@@ -311,17 +311,21 @@ var _ = Describe("clusteruserauths through the kube-apiserver", Ordered, func() 
 		time.Sleep(time.Second)
 		userAuth("bob-c2", "bob", "c-no-info")
 		userAuth("alice-c3", "alice", "c-no-info") // a cluster without a ClusterInfo: the clusters specs do not see it
-		// The initial ADDED events for alice-c1 and alice-c2, then alice-c3; never bob's.
+		// The initial ADDED events for alice-c1 and alice-c2, then alice-c3 (ADDED when its
+		// ClusterUserAuth comes, MODIFIED with the credentials once the Secret made for it
+		// follows); never bob's.
 		seen := []string{}
+		var types []watch.EventType
 		Eventually(func(g Gomega) {
 			var ev watch.Event
 			g.Expect(w.ResultChan()).To(Receive(&ev))
 			u := ev.Object.(*unstructured.Unstructured)
 			seen = append(seen, u.GetName())
 			g.Expect(u.GetName()).To(Equal("alice-c3"))
-			g.Expect(ev.Type).To(Equal(watch.Added))
+			types = append(types, ev.Type)
 			g.Expect(field(u, "credentials", "kubeconfig")).To(Equal("kubeconfig-of-alice-c3"))
 		}, 20*time.Second, 10*time.Millisecond).Should(Succeed())
+		Expect(types[0]).To(Equal(watch.Added))
 		Expect(seen).NotTo(ContainElement(HavePrefix("bob-")))
 	})
 })

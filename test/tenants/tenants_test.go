@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -70,6 +71,8 @@ var (
 	id     string // the reseller controller's identifier
 	scheme = runtime.NewScheme()
 	users  = map[string]*rest.Config{}
+	// authAPIPort is where the registrar serves the auth API.
+	authAPIPort int
 )
 
 var _ = BeforeSuite(func() {
@@ -114,6 +117,7 @@ var _ = BeforeSuite(func() {
 	// may read kubeconfigs from the registry namespace and eve's namespace (an operator's
 	// choice), nothing else, and reach no local address.
 	port := freePort()
+	authAPIPort = port
 	const svcName = "pco-authapi"
 	Expect(env.RouteToLoopback(ctx, registryNS, svcName)).To(Succeed())
 	gmgr, err := registrar.NewManager(mctx, registrar.Options{
@@ -475,6 +479,23 @@ var _ = Describe("a hostile tenant", Ordered, func() {
 			_, err := authAPI("team:ops").Get(ctx, "c1-team-ops", metav1.GetOptions{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), "got %v", err)
 			Expect(names(authAPI("eve"))).NotTo(ContainElement("c1-team-ops"))
+		})
+
+		It("serves no profiling endpoints, not even to an admin calling the server directly", func() {
+			cfg := rest.CopyConfig(env.AdminConfig)
+			cfg.Insecure, cfg.CAData = true, nil // the server's self-signed certificate
+			hc, err := rest.HTTPClientFor(cfg)
+			Expect(err).NotTo(HaveOccurred())
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/profile?seconds=1", "/debug/flags/v"} {
+				resp, err := hc.Get(fmt.Sprintf("https://127.0.0.1:%d%s", authAPIPort, path))
+				Expect(err).NotTo(HaveOccurred())
+				resp.Body.Close()
+				Expect(resp.StatusCode).To(Equal(http.StatusNotFound), path)
+			}
+			resp, err := hc.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", authAPIPort))
+			Expect(err).NotTo(HaveOccurred())
+			resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(http.StatusOK), "the server answers that client")
 		})
 
 		It("refuses a user's watch past the cap with 429 and says why; others still watch", func() {

@@ -184,6 +184,59 @@ var _ = Describe("two clusters, one reseller account", func() {
 	})
 })
 
+var _ = Describe("owner records", func() {
+	ctx := context.Background()
+
+	It("deleting a binding whose status names another User's OpenStack user (as one written before owner records could) leaves that user alone, with a Warning event", func() {
+		region := simRegion(c, "sim-owner")
+		ready := func(ns string) (*pcov1.UserProjectBinding, *pcov1.User) {
+			namespace(c, ns)
+			p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region.Name}}
+			u := &pcov1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
+			b := &pcov1.UserProjectBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b"}, Spec: pcov1.UserProjectBindingSpec{User: "u", Project: "p"}}
+			for _, o := range []client.Object{p, u, b} {
+				Expect(c.Create(ctx, o)).To(Succeed())
+			}
+			Eventually(condition(c, b, pcov1.UserProjectBindingReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonBindingIsReady))
+			return b, u
+		}
+		victim, victimUser := ready("owner-victim")
+		other, _ := ready("owner-other")
+		// The status is the controller's; only a stale one (or an admin) can name another's user.
+		other.Status.UserID = victim.Status.UserID
+		Expect(c.Status().Update(ctx, other)).To(Succeed())
+		Expect(c.Delete(ctx, other)).To(Succeed())
+		Eventually(gone(c, other)).Should(BeTrue())
+		u := resellerUserNamed(fmt.Sprintf("u-%s@%s.k8s", victimUser.Namespace, clusterA.id))
+		Expect(u).NotTo(BeNil(), "the victim's OpenStack user is still there")
+		Expect(u.ID).To(Equal(victim.Status.UserID))
+		Expect(u.Projects).NotTo(BeEmpty(), "and still a member of its project")
+		var events corev1.EventList
+		Expect(c.List(ctx, &events, client.InNamespace("owner-other"))).To(Succeed())
+		var reasons []string
+		for _, e := range events.Items {
+			if e.Type == corev1.EventTypeWarning {
+				reasons = append(reasons, e.Reason)
+			}
+		}
+		Expect(reasons).To(ContainElement(pcov1.ReasonConflict))
+	})
+
+	It("writes the owner record at the end of the description, after the spec's, and never more than 254 characters", func() {
+		ns := namespace(c, "owner-desc")
+		region := simRegion(c, "sim-desc")
+		long := strings.TrimSpace(strings.Repeat("word ", 50))
+		p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region.Name, Description: long}}
+		Expect(c.Create(ctx, p)).To(Succeed())
+		Eventually(condition(c, p, pcov1.ProjectReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonProjectIsReady))
+		got := resellerProjectNamed(fmt.Sprintf("%s-%s-p", clusterA.id, ns))
+		Expect(got).NotTo(BeNil())
+		Expect(got.Description).To(HavePrefix("word word"))
+		Expect(got.Description).To(HaveSuffix(fmt.Sprintf(" pco-owner %s %s p", clusterA.id, ns)))
+		Expect(len(got.Description)).To(BeNumerically("<=", 254))
+	})
+})
+
 var _ = Describe("manifests", func() {
 	ctx := context.Background()
 
