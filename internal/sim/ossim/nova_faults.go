@@ -10,8 +10,10 @@ import (
 // for FaultServerError's Message. "{id}" stands for the server's ID and "{volume}" for the
 // first volume Nova made for it.
 const (
-	// FaultNoValidHost: the scheduler found no host (also quota of the hosts, not the project).
-	FaultNoValidHost = DefaultFaultMessage
+	// FaultNoValidHost: placement found no host for the flavor, as Zed words it (seen on the
+	// Zed lab: an empty reason after the sentence; DefaultFaultMessage is the older filter
+	// scheduler's wording). The server never reached a host: no availability zone, no hostId.
+	FaultNoValidHost = "No valid host was found. "
 	// FaultNetworkAllocation: Nova's port allocation or binding failed (Neutron down, timeout
 	// waiting for the VIF to plug); BuildAbortException, so no reschedule.
 	FaultNetworkAllocation = "Build of instance {id} aborted: Failed to allocate the network(s), not rescheduling."

@@ -359,6 +359,9 @@ func (s *Sim) tick() {
 func (s *Sim) failBuild(srv *server, at time.Time) {
 	srv.status, srv.host = "ERROR", ""
 	srv.fault = &serverFault{code: 500, message: s.faultMessage(srv), created: at}
+	if strings.HasPrefix(srv.fault.message, "No valid host was found.") {
+		srv.az = "" // never scheduled (as the Zed lab shows it)
+	}
 	if srv.leavePorts {
 		s.leavePorts(srv, at)
 	}
