@@ -19,6 +19,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	gcopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
@@ -83,6 +84,16 @@ func TestExtensionRenderedMachineClassesPassValidationAndASimulatorCycleUnchange
 
 // cycleClass validates one rendered class and runs it through create, status and delete.
 func cycleClass(ctx context.Context, t *testing.T, d *driver.Driver, sim *ossim.Sim, r rendered, class *mcmv1alpha1.MachineClass, cred map[string][]byte) {
+	// MCM v0.62.1's machine controller refuses a class whose node template lacks any of these
+	// (machine_util.go validateNodeTemplate) before it calls a driver; the gardenlet fills them
+	// from the cloud profile, so a rendered class must carry them.
+	if nt := class.NodeTemplate; nt != nil {
+		for _, r := range []corev1.ResourceName{"cpu", "gpu", "memory"} {
+			if _, ok := nt.Capacity[r]; !ok {
+				t.Fatalf("nodeTemplate.capacity has no %s: MCM would refuse the class", r)
+			}
+		}
+	}
 	config, errs := validation.ValidateMachineClass(class)
 	if len(errs) > 0 {
 		t.Fatalf("the rendered MachineClass fails our validation: %v", errs.ToAggregate())
