@@ -93,3 +93,98 @@ func faultsUsed(sim *ossim.Sim) (int, error) {
 	}
 	return n, nil
 }
+
+// novaFaultRates are the shares of server creates (and deletes) that meet each fault inside
+// Nova.
+type novaFaultRates struct {
+	noValidHost, networkLeavesPort, volumeLeftBehind, stuckBuild, lostDelete float64
+}
+
+// injectNovaFaults arms the faults inside Nova's build, as a real Nova has them: ERROR with
+// "No valid host", ERROR after a failed network allocation with Nova's port left behind, ERROR
+// after a boot volume that did not finish with the volume left behind, BUILD for good, and
+// deletes that are accepted and then lost (the server stays ACTIVE with task_state deleting).
+// Server-level faults are taken in the order armed, one per server, so the rates are made
+// conditional as in injectFaults.
+func injectNovaFaults(sim *ossim.Sim, r novaFaultRates) {
+	left := 1.0
+	conditional := func(share float64) float64 {
+		if share <= 0 || left <= 0 {
+			return 0
+		}
+		p := min(share/left, 1)
+		left -= share
+		return p
+	}
+	kinds := []struct {
+		share float64
+		fault ossim.Fault
+	}{
+		{r.noValidHost, ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNoValidHost}},
+		{r.networkLeavesPort, ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNetworkAllocation, LeavePorts: true}},
+		{r.volumeLeftBehind, ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultVolumeNotCreated, LeaveVolumes: true}},
+		{r.stuckBuild, ossim.Fault{Kind: ossim.FaultServerStuckBuild}},
+	}
+	// Each kind once for sure (on the first creates, one each, in this order), then at its rate.
+	for _, k := range kinds {
+		if k.share > 0 {
+			once := k.fault
+			once.Count = 1
+			sim.InjectFault(once)
+		}
+	}
+	for _, k := range kinds {
+		if p := conditional(k.share); p > 0 {
+			k.fault.Rate = p
+			sim.InjectFault(k.fault)
+		}
+	}
+	if r.lostDelete > 0 {
+		sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerDeleteLingers, Count: 1})
+		sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerDeleteLingers, Rate: r.lostDelete})
+	}
+}
+
+// novaFaultsUsed counts how often each kind of Nova fault was applied ("server-error: <message
+// start>", "server-stuck-build", "server-delete-lingers").
+func novaFaultsUsed(sim *ossim.Sim) (map[string]int, error) {
+	resp, err := http.Get(sim.URL() + "/_sim/faults")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Faults []struct {
+			Fault ossim.Fault `json:"fault"`
+			Used  int         `json:"used"`
+		} `json:"faults"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("decoding /_sim/faults: %w", err)
+	}
+	out := map[string]int{}
+	for _, f := range body.Faults {
+		switch f.Fault.Kind {
+		case ossim.FaultServerError:
+			out[novaFaultName(f.Fault)] += f.Used
+		case ossim.FaultServerStuckBuild:
+			out["stuck_build"] += f.Used
+		case ossim.FaultServerDeleteLingers:
+			out["lost_delete"] += f.Used
+		}
+	}
+	return out, nil
+}
+
+func novaFaultName(f ossim.Fault) string {
+	switch {
+	case f.LeavePorts:
+		return "network_left_port"
+	case f.LeaveVolumes:
+		return "volume_left_behind"
+	}
+	return "no_valid_host"
+}
+
+// novaFaultKinds are the names novaFaultsUsed gives, in print order.
+var novaFaultKinds = []string{"no_valid_host", "network_left_port", "volume_left_behind", "stuck_build", "lost_delete"}
