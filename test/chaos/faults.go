@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
@@ -145,45 +146,25 @@ func injectNovaFaults(sim *ossim.Sim, r novaFaultRates) {
 	}
 }
 
-// novaFaultsUsed counts how often each kind of Nova fault was applied ("server-error: <message
-// start>", "server-stuck-build", "server-delete-lingers").
-func novaFaultsUsed(sim *ossim.Sim) (map[string]int, error) {
-	resp, err := http.Get(sim.URL() + "/_sim/faults")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Faults []struct {
-			Fault ossim.Fault `json:"fault"`
-			Used  int         `json:"used"`
-		} `json:"faults"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("decoding /_sim/faults: %w", err)
-	}
+// novaFaultsSeen counts the Nova faults the servers of the run met, from the simulator's
+// history (armed faults used up are no longer listed by its admin API).
+func novaFaultsSeen(history []ossim.ServerRecord) map[string]int {
 	out := map[string]int{}
-	for _, f := range body.Faults {
-		switch f.Fault.Kind {
-		case ossim.FaultServerError:
-			out[novaFaultName(f.Fault)] += f.Used
-		case ossim.FaultServerStuckBuild:
-			out["stuck_build"] += f.Used
-		case ossim.FaultServerDeleteLingers:
-			out["lost_delete"] += f.Used
+	for _, r := range history {
+		switch {
+		case strings.HasPrefix(r.Fault, "No valid host"):
+			out["no_valid_host"]++
+		case strings.Contains(r.Fault, "Failed to allocate the network(s)"):
+			out["network_left_port"]++
+		case strings.Contains(r.Fault, "did not finish being created"):
+			out["volume_left_behind"]++
 		}
+		if r.Stuck {
+			out["stuck_build"]++
+		}
+		out["lost_delete"] += r.LostDeletes
 	}
-	return out, nil
-}
-
-func novaFaultName(f ossim.Fault) string {
-	switch {
-	case f.LeavePorts:
-		return "network_left_port"
-	case f.LeaveVolumes:
-		return "volume_left_behind"
-	}
-	return "no_valid_host"
+	return out
 }
 
 // novaFaultKinds are the names novaFaultsUsed gives, in print order.

@@ -256,10 +256,6 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	novaUsed, err := novaFaultsUsed(stack.Sim)
-	if err != nil {
-		return false, err
-	}
 	stack.Sim.ClearFaults()
 	if err := setReplicas(cfg.final, cfg.final); err != nil {
 		return false, err
@@ -309,7 +305,9 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	collect(ctx, sec, stack)
 
 	t.countLeaks(base, stack.Sim.Servers(), stack.Sim.Ports(), stack.Sim.Volumes())
-	t.countDuplicates(stack.Sim.ServerHistory(), base.servers)
+	history := stack.Sim.ServerHistory()
+	t.countDuplicates(history, base.servers)
+	novaUsed := novaFaultsSeen(history)
 	sort.Strings(t.details)
 	for _, d := range t.details {
 		fmt.Println("  " + d)

@@ -77,6 +77,7 @@ var _ = Describe("Nova build faults", func() {
 		Expect(servers.Delete(ctx, c.compute, id).ExtractErr()).To(Succeed())
 		waitServerGone(ctx, c.compute, id)
 		Expect(sim.Ports()).To(ConsistOf(HaveField("DeviceID", id)), "the port outlives the server")
+		Expect(sim.ServerHistory()).To(ConsistOf(HaveField("Fault", s.Fault.Message)), "the history keeps the fault")
 	})
 
 	It("leaves Nova's boot volume behind a volume that did not finish: named in the fault, unattached, creating, listed by the ERROR server, kept when the server is deleted", func(ctx SpecContext) {

@@ -284,6 +284,7 @@ func (c *call) deleteServer() {
 	case !srv.lingering && c.s.takeDeleteFault(srv.id):
 		// Accepted, and the cast to the compute host is lost.
 		srv.lingering, srv.taskState, srv.updated = true, "deleting", now
+		srv.lostDeletes++
 	default:
 		srv.lingering = false
 		srv.deletedAt, srv.taskState, srv.updated, srv.deleteTime = now, "deleting", now, c.s.latency(serverDelete)

@@ -16,6 +16,11 @@ type ServerRecord struct {
 	// Ended is when a delete took effect (not a lost one, see FaultServerDeleteLingers) or the
 	// server disappeared otherwise; zero while it is live.
 	Ended time.Time
+	// What Nova did to it: the fault message of a failed build, whether it was stuck in BUILD,
+	// and how many of its deletes were lost (FaultServerDeleteLingers).
+	Fault       string
+	Stuck       bool
+	LostDeletes int
 }
 
 // ServerHistory returns every server made since Start, oldest first.
@@ -33,7 +38,12 @@ func (s *Sim) ServerHistory() []ServerRecord {
 
 // record is the history entry of a server as it stands.
 func (srv *server) record() ServerRecord {
-	return ServerRecord{ID: srv.id, Name: srv.name, ProjectID: srv.projectID, Created: srv.created, Ended: srv.deletedAt}
+	r := ServerRecord{ID: srv.id, Name: srv.name, ProjectID: srv.projectID, Created: srv.created, Ended: srv.deletedAt,
+		Stuck: srv.stuck, LostDeletes: srv.lostDeletes}
+	if srv.fault != nil {
+		r.Fault = srv.fault.message
+	}
+	return r
 }
 
 // forget removes a server from the state and keeps its record.

@@ -32,5 +32,7 @@ var _ = Describe("server history", func() {
 		Expect(byID[deleted].Ended).NotTo(BeTemporally("<", byID[deleted].Created))
 		Expect(byID[outOfBand].Ended).NotTo(BeZero())
 		Expect(byID[lost].Ended).To(BeZero(), "a lost delete did not end it")
+		Expect(byID[lost].LostDeletes).To(Equal(1))
+		Expect(byID[deleted].LostDeletes).To(BeZero())
 	})
 })

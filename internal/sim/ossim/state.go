@@ -147,6 +147,7 @@ type server struct {
 	leavePorts            bool          // Nova leaves its ports behind when the build fails (fault injection)
 	leaveVolumes          bool          // Nova leaves its volumes behind when the build fails (fault injection)
 	lingering             bool          // a delete was accepted but got lost: stays until deleted again
+	lostDeletes           int
 	fault                 *serverFault
 	portIDs               []string
 	novaPorts             map[string]bool // ports Nova made for this server (deleted with it)
