@@ -82,7 +82,7 @@ func lifecycleSpecs() {
 		}).WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(time.Second).Should(Succeed())
 		Eventually(func(g Gomega) {
 			for _, p := range cloudPorts(ctx) {
-				g.Expect(p.Name).NotTo(Equal(gone.Name), "the lost machine's port is removed when MCM deletes its Machine")
+				g.Expect(p.DeviceID).NotTo(Equal(gone.ID), "no port of the lost server is left")
 			}
 		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(5*time.Minute))

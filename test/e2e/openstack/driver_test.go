@@ -225,12 +225,12 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		Expect(err).NotTo(HaveOccurred())
 	})
 
-	It("reports an unknown flavor as InvalidArgument before touching Neutron", func(ctx SpecContext) {
+	It("reports a flavor the cloud does not offer as ResourceExhausted before touching Neutron", func(ctx SpecContext) {
 		d := driver.New(driverOptions())
 		mc := class(func(s *api.MachineProviderConfigSpec) { s.FlavorName = "no-such-flavor" })
 		_, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("pco-e2e-noflavor", ""), MachineClass: mc, Secret: fx.secret})
 		st, _ := status.FromError(err)
-		Expect(st.Code()).To(Equal(codes.InvalidArgument), "an unknown flavor is the user's error: %v", err)
+		Expect(st.Code()).To(Equal(codes.ResourceExhausted), "as provider-openstack, so the autoscaler tries another pool: %v", err)
 		Expect(portsNamed(ctx, "pco-e2e-noflavor")).To(BeEmpty())
 	})
 })
@@ -270,5 +270,10 @@ var _ = Describe("request cost on a real OpenStack", func() {
 		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack cycles=%d requests_total=%d requests_per_cycle=%.2f identity=%d compute=%d network=%d image=%d\n",
 			cycles, counts["total"], float64(counts["total"])/cycles, counts["identity"], counts["compute"], counts["network"], counts["image"])
 		AddReportEntry("request cost", counts)
+		// The peer needs 16 per cycle on this lab (shared/reference/peer-baseline-on-real-openstack.md);
+		// ours: a look by name, POST, the polls, a port list and update, DELETE, a poll, and the
+		// token, flavor and image once for all cycles.
+		Expect(float64(counts["total"])/cycles).To(BeNumerically("<=", 9), "about half the peer's 16 (8.0-8.33 measured on this lab)")
+		Expect(counts["identity"]).To(Equal(1), "one Keystone token for all cycles")
 	})
 })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -39,6 +40,8 @@ type Cloud interface {
 	DeleteServer(ctx context.Context, id string) error
 	// CreateServer boots a server that no Machine knows, with these Nova tags and metadata.
 	CreateServer(ctx context.Context, name string, tags []string, metadata map[string]string) error
+	// VolumeIDs are the IDs of the project's volumes.
+	VolumeIDs(ctx context.Context) ([]string, error)
 	// Close removes what the fixture made.
 	Close()
 }
@@ -82,6 +85,14 @@ func (c simCloud) CreateServer(_ context.Context, name string, tags []string, me
 	return nil
 }
 
+func (c simCloud) VolumeIDs(context.Context) ([]string, error) {
+	var ids []string
+	for _, v := range c.sim.Volumes() {
+		ids = append(ids, v.ID)
+	}
+	return ids, nil
+}
+
 func (c simCloud) Close() {}
 
 // realCloud is a real OpenStack. Each run makes its own network, subnet, security group and
@@ -90,7 +101,7 @@ func (c simCloud) Close() {}
 type realCloud struct {
 	fixture          CloudFixture
 	compute, network *gophercloud.ServiceClient
-	image            *gophercloud.ServiceClient
+	image, storage   *gophercloud.ServiceClient
 	networkName      string
 	mu               sync.Mutex
 	cleanup          []func(context.Context)
@@ -120,6 +131,9 @@ func NewRealCloud(ctx context.Context, cloudsFile, cloudName string) (Cloud, err
 		return nil, err
 	}
 	if c.image, err = gopenstack.NewImageV2(provider, eo); err != nil {
+		return nil, err
+	}
+	if c.storage, err = gopenstack.NewBlockStorageV3(provider, eo); err != nil {
 		return nil, err
 	}
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1e9)
@@ -255,6 +269,22 @@ func (c *realCloud) CreateServer(ctx context.Context, name string, tags []string
 		Networks: []servers.Network{{UUID: c.fixture.NetworkID}},
 	}, nil).Extract()
 	return err
+}
+
+func (c *realCloud) VolumeIDs(ctx context.Context) ([]string, error) {
+	pages, err := volumes.List(c.storage, volumes.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing volumes: %w", err)
+	}
+	list, err := volumes.ExtractVolumes(pages)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(list))
+	for _, v := range list {
+		ids = append(ids, v.ID)
+	}
+	return ids, nil
 }
 
 // Close deletes what this run left (servers on its network first, then the fixture).

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,6 +58,42 @@ type Stack struct {
 	// ProviderPort serves our machine-controller's /metrics and /healthz on 127.0.0.1.
 	ProviderPort int
 	stopNodes    context.CancelFunc
+	// common are the flags MCM and the provider share; ourProvider is our machine-controller.
+	common      []string
+	ourProvider string
+}
+
+// providerArgs are the provider's flags: the shared ones, its port and orphan period, the quick
+// test settings unless ownDefaults, and extra.
+func (s *Stack) providerArgs(ownDefaults bool, extra []string) []string {
+	args := append(slices.Clone(s.common),
+		fmt.Sprintf("--port=%d", s.ProviderPort),
+		"--machine-safety-orphan-vms-period="+s.Opts.SafetyOrphanPeriod.String())
+	if !ownDefaults {
+		args = append(args, "--machine-creation-timeout=5m", "--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
+	}
+	return append(args, extra...)
+}
+
+// SwitchProvider stops the running provider and starts another in its place, as an operator
+// changing the sidecar's image does: binary "" is our machine-controller with the stack's
+// settings; any other binary runs with its own defaults (it does not know our flags), at -v=2,
+// logging into the subfolder "other" (its logs are not ours to scan for secrets).
+func (s *Stack) SwitchProvider(binary string) error {
+	s.Provider.Stop()
+	dir, ownDefaults, extra := filepath.Join(s.Opts.Dir, "other"), true, []string{"--v=2"}
+	if binary == "" {
+		binary, dir, ownDefaults, extra = s.ourProvider, s.Opts.Dir, s.Opts.ProviderOwnDefaults, s.Opts.ProviderArgs
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	p, err := StartProcess("machine-controller", dir, binary, s.providerArgs(ownDefaults, extra)...)
+	if err != nil {
+		return err
+	}
+	s.Provider = p
+	return nil
 }
 
 // StartStack starts everything; call Stop to end it.
@@ -121,17 +158,11 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 		append(common, fmt.Sprintf("--port=%d", mcmPort), "--safety-up=2", "--safety-down=1", "--machine-safety-overshooting-period=1m")...); err != nil {
 		return nil, err
 	}
-	providerArgs := append(common,
-		fmt.Sprintf("--port=%d", s.ProviderPort),
-		"--machine-safety-orphan-vms-period="+opts.SafetyOrphanPeriod.String())
-	if !opts.ProviderOwnDefaults {
-		providerArgs = append(providerArgs, "--machine-creation-timeout=5m",
-			"--pco-poll-interval=250ms", "--pco-max-poll-interval=1s")
-	}
+	s.common, s.ourProvider = common, providerBin
 	if opts.ProviderBinary != "" {
 		providerBin = opts.ProviderBinary
 	}
-	if s.Provider, err = StartProcess("machine-controller", opts.Dir, providerBin, append(providerArgs, opts.ProviderArgs...)...); err != nil {
+	if s.Provider, err = StartProcess("machine-controller", opts.Dir, providerBin, s.providerArgs(opts.ProviderOwnDefaults, opts.ProviderArgs)...); err != nil {
 		return nil, err
 	}
 
