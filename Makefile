@@ -4,7 +4,7 @@ GO ?= go
 FUZZTIME ?= 5s
 BIN := bin
 
-.PHONY: gardener bench-scale all build bench chaos demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean image e2e-node
+.PHONY: gardener bench-scale all build bench chaos chaos-openstack demo demo-check demo-reseller generate e2e-openstack test unit integration-mcm start lint fuzz measure sim envtest-assets clean image e2e-node
 
 all: build
 
@@ -67,8 +67,12 @@ bench: ## Ours vs gardener's provider-openstack v0.27.1 on one simulator: BENCH 
 bench-scale: ## A MachineDeployment of MACHINES (500) to Running and back to 0 with our machine-controller, then the peer's, on the integration stack: converge/requests/RSS BENCH lines (about 15 minutes)
 	cd test/bench && $(GO) run . --only scale --machines $${MACHINES:-500}
 
-chaos: ## Faults (5xx, 429, drops, latency) and controller crashes while scaling; prints CHAOS and SECRETS lines (all 0 or it fails)
+chaos: ## Faults (5xx, 429, drops, latency, Nova build faults, lost deletes) and controller crashes while scaling; prints CHAOS and SECRETS lines (all 0 or it fails)
 	$(GO) run ./test/chaos $(CHAOS_ARGS)
+
+chaos-openstack: ## Chaos on the real OpenStack lab: restarts nova-api, nova-conductor, neutron-server, keystone and rabbitmq and kills the controller while MCM scales; CHAOS and SECRETS lines (needs root, starts the lab like e2e-openstack)
+	cd test/e2e/openstack && SKIP_VERIFY=1 ./setup.sh
+	$(GO) run ./test/chaos -real-clouds $(CURDIR)/test/e2e/openstack/clouds.yaml $${CHAOS_OPENSTACK_ARGS:--rounds 6 -round-time 40s -restarts 2 -sequence 2,4,1,3,0,2 -final 2 -create-timeout 4m -delete-timeout 3m -converge-timeout 8m -drain-timeout 5m -orphan-period 1m}
 
 sim: ## Run the OpenStack simulator on 127.0.0.1:8774 and write clouds.yaml
 	$(GO) run ./cmd/pco-sim --listen 127.0.0.1:8774 --clouds-yaml clouds.yaml
