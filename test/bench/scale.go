@@ -50,7 +50,6 @@ import (
 // scaleNamespace is the control namespace of the scale runs (the stack's default).
 const scaleNamespace = "machine-controller"
 
-
 // scaleSide is one provider controller under test.
 type scaleSide struct {
 	name string
