@@ -167,5 +167,11 @@ func novaFaultsSeen(history []ossim.ServerRecord) map[string]int {
 	return out
 }
 
+// armed tells whether a kind of Nova fault (a novaFaultKinds name) has a rate above 0.
+func (r novaFaultRates) armed(kind string) bool {
+	return map[string]float64{"no_valid_host": r.noValidHost, "network_left_port": r.networkLeavesPort,
+		"volume_left_behind": r.volumeLeftBehind, "stuck_build": r.stuckBuild, "lost_delete": r.lostDelete}[kind] > 0
+}
+
 // novaFaultKinds are the names novaFaultsUsed gives, in print order.
 var novaFaultKinds = []string{"no_valid_host", "network_left_port", "volume_left_behind", "stuck_build", "lost_delete"}

@@ -320,7 +320,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	missing := false
 	for _, k := range novaFaultKinds {
 		nf = append(nf, fmt.Sprintf("%s=%d", k, novaUsed[k]))
-		missing = missing || novaUsed[k] == 0
+		missing = missing || novaUsed[k] == 0 && cfg.novaFaults.armed(k)
 	}
 	fmt.Printf("CHAOS nova_faults %s\n", strings.Join(nf, " "))
 	if missing {
