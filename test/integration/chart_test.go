@@ -109,9 +109,13 @@ var _ = Describe("delivery", func() {
 			Expect(stack.CP.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 		helm("install", "first", chart, "--namespace", "reseller-a", "--set", "reseller.enabled=true", "--set", "registrar.enabled=false")
-		DeferCleanup(func() { helm("uninstall", "first", "--namespace", "reseller-a") })
 		bin, err := framework.HelmBinary()
 		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			cmd := exec.Command(bin, "uninstall", "first", "--namespace", "reseller-a")
+			cmd.Env = append(os.Environ(), "KUBECONFIG="+stack.CP.KubeconfigPath)
+			Expect(cmd.Run()).To(Succeed())
+		})
 		cmd := exec.Command(bin, "install", "second", chart, "--namespace", "reseller-b", "--set", "reseller.enabled=true", "--set", "registrar.enabled=false")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+stack.CP.KubeconfigPath)
 		out, err := cmd.CombinedOutput()

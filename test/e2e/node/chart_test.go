@@ -7,12 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -81,7 +83,7 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		slices.Sort(ids)
 		return ids
 	}
-	serverPosts := func() int { return sim.Counts().Get("nova POST /servers") }
+	serverPosts := func() int { return sim.Counts().Get("compute POST /servers") }
 	running := func() int {
 		n, err := stack.RunningMachines(ctx)
 		Expect(err).NotTo(HaveOccurred())
@@ -93,6 +95,7 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		}
 		GinkgoWriter.Println(kubectl("get", "pods,deploy,machines,machinesets,machinedeployments", "-A", "-o", "wide"))
 		GinkgoWriter.Println(kubectl("-n", ns, "describe", "pods"))
+		GinkgoWriter.Printf("--- helm test pod\n%s\n", tail(kubectl("-n", ns, "logs", "pco-mcm-provider-pco-test-health"), 20))
 		for _, p := range pods() {
 			for _, c := range p.Spec.Containers {
 				GinkgoWriter.Printf("--- logs %s/%s\n%s\n", p.Name, c.Name, tail(kubectl("-n", ns, "logs", p.Name, "-c", c.Name), 40))
@@ -113,7 +116,11 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		assets, err := framework.EnvtestAssets()
 		Expect(err).NotTo(HaveOccurred())
 		target = &envtest.Environment{BinaryAssetsDirectory: assets}
+		port, err := framework.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		// Both set, or envtest picks a loopback address of its own.
 		target.ControlPlane.GetAPIServer().SecureServing.Address = nodeIP
+		target.ControlPlane.GetAPIServer().SecureServing.Port = strconv.Itoa(port)
 		targetCfg, err := target.Start()
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(target.Stop)
@@ -161,6 +168,8 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 			// Whatever happened: no release, no namespace left in the node cluster.
 			bin, _ := framework.HelmBinary()
 			_ = exec.Command(bin, "uninstall", release, "--namespace", ns, "--wait", "--kubeconfig", nodeEnv["KUBECONFIG"]).Run()
+			// With MCM gone nothing removes its finalizers; the namespace would stay Terminating.
+			removeFinalizers(cl)
 			_ = cl.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 			for k, v := range measured {
 				fmt.Fprintf(GinkgoWriter, "E2E-NODE %s=%.1fs\n", k, v.Seconds())
@@ -271,6 +280,27 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		Eventually(pods).WithTimeout(2 * time.Minute).Should(BeEmpty())
 	})
 })
+
+// removeFinalizers clears the finalizers of the MCM objects and Secrets left in the namespace.
+func removeFinalizers(cl client.Client) {
+	ctx := context.Background()
+	lists := []client.ObjectList{&mcmv1alpha1.MachineList{}, &mcmv1alpha1.MachineSetList{}, &mcmv1alpha1.MachineDeploymentList{},
+		&mcmv1alpha1.MachineClassList{}, &corev1.SecretList{}}
+	for _, list := range lists {
+		if err := cl.List(ctx, list, client.InNamespace(ns)); err != nil {
+			continue
+		}
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			obj := o.(client.Object)
+			if len(obj.GetFinalizers()) > 0 {
+				patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+				obj.SetFinalizers(nil)
+				_ = cl.Patch(ctx, obj, patch)
+			}
+			return nil
+		})
+	}
+}
 
 // machineDeploymentName is the name of the MachineDeployment in kubernetes/examples.
 func machineDeploymentName() string {
