@@ -162,7 +162,9 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		Expect(again.ProviderID).To(Equal(created.ProviderID), "a second create adopts the server")
 
 		id := created.ProviderID[len("openstack:///"+fx.region+"/"):]
-		srv, err := servers.Get(ctx, fx.compute, id).Extract()
+		withTags := *fx.compute
+		withTags.Microversion = "2.26" // servers show their tags from 2.26 on
+		srv, err := servers.Get(ctx, &withTags, id).Extract()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(srv.Status).To(Equal("ACTIVE"))
 		Expect(srv.Metadata).To(HaveKeyWithValue(clusterKey, "1"))
@@ -170,9 +172,14 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		Expect(ps).To(HaveLen(1), "Nova made the server's port")
 		Expect(ps[0].AllowedAddressPairs).To(ContainElement(HaveField("IPAddress", "100.96.0.0/11")))
 
+		Expect(srv.Tags).NotTo(BeNil())
+		Expect(*srv.Tags).To(ContainElement("mcm-provider-pco-initialized"), "marked initialized in the create request")
 		got, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
 		st, _ = status.FromError(err)
-		Expect(st.Code()).To(Equal(codes.Uninitialized), "found by name: MCM initializes (adopts) it")
+		Expect(st.Code()).To(Equal(codes.NotFound), "found by name: no provider ID before CreateMachine finished it")
+		Expect(got).To(BeNil())
+		got, err = d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
+		Expect(err).NotTo(HaveOccurred())
 		Expect(got.ProviderID).To(Equal(created.ProviderID))
 		_, err = d.InitializeMachine(ctx, &mcmdriver.InitializeMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred())
@@ -218,7 +225,9 @@ var _ = Describe("the driver against a real OpenStack", func() {
 		created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name, ""), MachineClass: mc, Secret: fx.secret})
 		Expect(err).NotTo(HaveOccurred())
 		id := created.ProviderID[len("openstack:///"+fx.region+"/"):]
-		srv, err := servers.Get(ctx, fx.compute, id).Extract()
+		withTags := *fx.compute
+		withTags.Microversion = "2.26" // servers show their tags from 2.26 on
+		srv, err := servers.Get(ctx, &withTags, id).Extract()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(srv.AttachedVolumes).To(HaveLen(1))
 		_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(name, created.ProviderID), MachineClass: mc, Secret: fx.secret})
