@@ -40,7 +40,9 @@ func (row grant) covers(rule grant) bool {
 	if row.role != rule.role || row.namespace != rule.namespace || row.subjects != rule.subjects || row.builtIn {
 		return false
 	}
-	subset := func(a, b []string) bool { return !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) }) }
+	subset := func(a, b []string) bool {
+		return !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) })
+	}
 	if len(rule.names) == 0 && len(row.names) > 0 {
 		return false
 	}
