@@ -77,7 +77,8 @@ var _ = Describe("Gardener's injected provider sidecar (extension v1.57.0)", Ord
 
 		mcmPort, err := framework.FreePort()
 		Expect(err).NotTo(HaveOccurred())
-		mcm, err = framework.StartProcess("gardener-machine-controller-manager", dir, mcmBin,
+		// Logs go to the stack's folder, where the suite's secret scan reads every *.log.
+		mcm, err = framework.StartProcess("gardener-machine-controller-manager", stack.Opts.Dir, mcmBin,
 			"--control-kubeconfig="+stack.CP.KubeconfigPath, "--target-kubeconfig="+stack.CP.KubeconfigPath,
 			"--namespace="+ns, "--leader-elect=false", "--address=127.0.0.1", fmt.Sprintf("--port=%d", mcmPort),
 			"--safety-up=2", "--safety-down=1")
@@ -96,7 +97,7 @@ exec "$@"`
 		args := append([]string{"--mount", "--propagation", "private", "--", "env",
 			"KUBERNETES_SERVICE_HOST=" + files.host, "KUBERNETES_SERVICE_PORT=" + files.port, "PCO_FILES=" + files.dir,
 			"sh", "-c", script, "sh", providerBn}, container.Args...)
-		sidecar, err = framework.StartProcess("gardener-sidecar", dir, "unshare", args...)
+		sidecar, err = framework.StartProcess("gardener-sidecar", stack.Opts.Dir, "unshare", args...)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(sidecar.Stop)
 	})
@@ -138,6 +139,13 @@ exec "$@"`
 			}
 			g.Expect(running).To(Equal(replicas))
 		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
+		servers := 0
+		for _, srv := range stack.Sim.Servers() {
+			if srv.Metadata["kubernetes.io-cluster-shoot--dev--gardener"] == "1" {
+				servers++
+			}
+		}
+		Expect(servers).To(Equal(replicas), "one server per machine, none twice")
 	})
 
 	It("moves MCM's mcm_cloud_api_* metrics on the sidecar's /metrics after creates and deletes", func(ctx SpecContext) {
@@ -157,10 +165,17 @@ exec "$@"`
 
 		body, err := httpBody(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 		Expect(err).NotTo(HaveOccurred())
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "mcm_cloud_api_") && !strings.Contains(line, "_bucket{") {
+				GinkgoWriter.Println(line)
+			}
+		}
 		Expect(sample(body, `mcm_cloud_api_requests_total{provider="openstack",service="nova"}`)).To(BeNumerically(">=", 2*replicas))
 		Expect(sample(body, `mcm_cloud_api_requests_total{provider="openstack",service="neutron"}`)).To(BeNumerically(">=", 1))
 		Expect(sample(body, `mcm_cloud_api_api_request_duration_seconds_count{provider="openstack",service="nova"}`)).To(BeNumerically(">=", 2*replicas))
-		Expect(sample(body, `mcm_cloud_api_driver_request_duration_seconds_count{operation="CreateMachine",provider="openstack"}`)).To(BeNumerically("==", replicas))
+		// MCM may call CreateMachine again for a machine whose provider ID it has not stored yet; the
+		// driver then finds the server it made, so a create counts at least once per machine.
+		Expect(sample(body, `mcm_cloud_api_driver_request_duration_seconds_count{operation="CreateMachine",provider="openstack"}`)).To(BeNumerically(">=", replicas))
 		Expect(sample(body, `mcm_cloud_api_driver_request_duration_seconds_count{operation="DeleteMachine",provider="openstack"}`)).To(BeNumerically(">=", replicas))
 		// MCM asks for the status of a machine it has not created yet: NotFound (5) is counted failed.
 		Expect(sample(body, `mcm_cloud_api_driver_requests_failed_total{error_code="5",operation="GetMachineStatus",provider="openstack"}`)).To(BeNumerically(">=", replicas))
