@@ -101,13 +101,6 @@ func NewSessionCache(opts SessionOptions) *SessionCache {
 	return &SessionCache{opts: opts, sessions: map[string]*sessionEntry{}}
 }
 
-// Len reports how many sessions are cached.
-func (c *SessionCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sessions)
-}
-
 // Session returns the cached session for creds in region, authenticating on first use.
 func (c *SessionCache) Session(ctx context.Context, creds *credentials.Credentials, region string) (*Session, error) {
 	if region == "" {
@@ -278,9 +271,6 @@ func tokenExpiry(provider *gophercloud.ProviderClient) time.Time {
 	}
 	return token.ExpiresAt
 }
-
-// Region is the region this session's service clients use.
-func (s *Session) Region() string { return s.region }
 
 func (s *Session) endpointOpts() gophercloud.EndpointOpts {
 	return gophercloud.EndpointOpts{Region: s.region, Availability: s.iface}
