@@ -77,6 +77,27 @@ func (c *realClients) volumes(ctx context.Context) ([]ossim.Volume, error) {
 	return out, nil
 }
 
+// servers are the project's servers named like the run's machines, whatever their state or
+// addresses (the framework's Cloud lists only servers with an address on its network, which a
+// server in BUILD or ERROR may not have).
+func (c *realClients) servers(ctx context.Context, prefixes []string) ([]ossim.Server, error) {
+	pages, err := servers.List(c.compute, servers.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := servers.ExtractServers(pages)
+	if err != nil {
+		return nil, err
+	}
+	var out []ossim.Server
+	for _, s := range list {
+		if hasAnyPrefix(s.Name, prefixes) {
+			out = append(out, ossim.Server{ID: s.ID, Name: s.Name, Status: s.Status, TaskState: s.TaskState})
+		}
+	}
+	return out, nil
+}
+
 // history is Nova's record of the servers changed since begin, deleted ones included (Nova lists
 // them to a project member with changes-since): every server the run made, with when it ended.
 func (c *realClients) history(ctx context.Context, begin time.Time, prefixes []string) ([]ossim.ServerRecord, error) {
@@ -185,8 +206,9 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 			_ = os.RemoveAll(dir)
 		}
 	}()
+	prefixes := []string{deployments[0] + "-", deployments[1] + "-"}
 	cloudState := func() ([]ossim.Server, []ossim.Port, []ossim.Volume, error) {
-		srvs, err := stack.Cloud.Servers(ctx)
+		srvs, err := rc.servers(ctx, prefixes)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -401,7 +423,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 		return false, err
 	}
 	t.countLeaks(base, srvs, ps, vs)
-	history, err := rc.history(ctx, begin, []string{deployments[0] + "-", deployments[1] + "-"})
+	history, err := rc.history(ctx, begin, prefixes)
 	if err != nil {
 		return false, fmt.Errorf("listing the servers made since %s: %w", begin, err)
 	}
