@@ -141,7 +141,7 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*open
 // security drops traffic from addresses that are not the port's own). Ports the driver made got
 // them when they were created.
 func (d *Driver) allowPodNetwork(ctx context.Context, s *scope, serverID string, nets []networkPlan) error {
-	cidrs := s.podCIDRs()
+	cidrs := s.spec.PodNetworkCIDRs
 	if s.ownPorts() || len(cidrs) == 0 {
 		return nil
 	}
@@ -299,11 +299,7 @@ type networkPlan struct {
 
 func (d *Driver) resolveNetworks(ctx context.Context, s *scope) ([]networkPlan, error) {
 	if s.spec.NetworkID != "" {
-		subnets := s.spec.SubnetIDs
-		if s.spec.SubnetID != nil && *s.spec.SubnetID != "" {
-			subnets = append([]string{*s.spec.SubnetID}, subnets...)
-		}
-		return []networkPlan{{networkID: s.spec.NetworkID, subnetIDs: dedupe(subnets), podNetwork: true}}, nil
+		return []networkPlan{{networkID: s.spec.NetworkID, subnetIDs: s.spec.SubnetIDs, podNetwork: true}}, nil
 	}
 	plans := make([]networkPlan, 0, len(s.spec.Networks))
 	for _, n := range s.spec.Networks {
@@ -343,7 +339,7 @@ func (d *Driver) ensurePorts(ctx context.Context, s *scope, name string, nets []
 		}
 	}
 
-	podCIDRs := s.podCIDRs()
+	podCIDRs := s.spec.PodNetworkCIDRs
 	ids := make([]string, 0, len(nets))
 	for _, n := range nets {
 		if p, ok := reusable[n.networkID]; ok {

@@ -51,6 +51,7 @@ func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, sec
 		return nil, &invalidSpecError{errs: errs}
 	}
 	spec := &config.Spec
+	normalize(spec)
 	if creds.Region != "" && creds.Region != spec.Region {
 		return nil, &invalidSpecError{errs: field.ErrorList{field.Invalid(field.NewPath("providerSpec", "spec", "region"), spec.Region,
 			fmt.Sprintf("the credentials are for region %q", creds.Region))}}
@@ -78,17 +79,21 @@ func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, sec
 // subnets (Nova cannot pick the subnet of a port it makes). Otherwise Nova makes them and deletes
 // them with the server, which saves creating, tagging, finding and deleting them.
 func (s *scope) ownPorts() bool {
-	return s.spec.NetworkID != "" && (len(s.spec.SubnetIDs) > 0 || (s.spec.SubnetID != nil && *s.spec.SubnetID != ""))
+	return s.spec.NetworkID != "" && len(s.spec.SubnetIDs) > 0
 }
 
-// podCIDRs are the pod network's CIDRs. Gardener sets both the legacy field and the list; the
-// peer allows both, so do we.
-func (s *scope) podCIDRs() []string {
-	cidrs := s.spec.PodNetworkCIDRs
-	if s.spec.PodNetworkCidr != "" {
-		cidrs = append([]string{s.spec.PodNetworkCidr}, cidrs...)
+// normalize folds the legacy single-value fields into their lists, once, after validation:
+// Gardener sets both subnetID and subnetIDs, podNetworkCidr and podNetworkCIDRs; the peer
+// allows both, so do we, and the driver reads only the lists.
+func normalize(spec *api.MachineProviderConfigSpec) {
+	if spec.SubnetID != nil && *spec.SubnetID != "" {
+		spec.SubnetIDs = append([]string{*spec.SubnetID}, spec.SubnetIDs...)
 	}
-	return dedupe(cidrs)
+	spec.SubnetIDs, spec.SubnetID = dedupe(spec.SubnetIDs), nil
+	if spec.PodNetworkCidr != "" {
+		spec.PodNetworkCIDRs = append([]string{spec.PodNetworkCidr}, spec.PodNetworkCIDRs...)
+	}
+	spec.PodNetworkCIDRs, spec.PodNetworkCidr = dedupe(spec.PodNetworkCIDRs), ""
 }
 
 // findOwnedServer finds the one server of this cluster named name. Servers of other clusters with

@@ -230,3 +230,16 @@ func TestLearnersKeepBootModesAndRegionsApart(t *testing.T) {
 		t.Fatal("another region has learned nothing yet")
 	}
 }
+
+func TestNormalizeFoldsLegacyFieldsIntoTheirLists(t *testing.T) {
+	subnet := "s1"
+	spec := &api.MachineProviderConfigSpec{SubnetID: &subnet, SubnetIDs: []string{"s2", "s1"},
+		PodNetworkCidr: "100.96.0.0/11", PodNetworkCIDRs: []string{"100.96.0.0/11", "fd00::/48"}}
+	normalize(spec)
+	if spec.SubnetID != nil || fmt.Sprint(spec.SubnetIDs) != "[s1 s2]" {
+		t.Fatalf("subnets = %v, %v; want nil and [s1 s2]", spec.SubnetID, spec.SubnetIDs)
+	}
+	if spec.PodNetworkCidr != "" || fmt.Sprint(spec.PodNetworkCIDRs) != "[100.96.0.0/11 fd00::/48]" {
+		t.Fatalf("pod CIDRs = %q, %v; want empty and [100.96.0.0/11 fd00::/48]", spec.PodNetworkCidr, spec.PodNetworkCIDRs)
+	}
+}
