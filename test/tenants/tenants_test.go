@@ -538,8 +538,12 @@ var _ = Describe("a hostile tenant", Ordered, func() {
 		It("cannot read a kubeconfig Secret outside the allowed namespaces, nor one the registrar made", func() {
 			Expect(as("vic").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: vicNS, Name: "vic-admin"},
 				Data: map[string][]byte{"kubeconfig": kubeconfig("    server: https://vic.example:6443")}})).To(Succeed())
+			// A token kubeconfig as the registrar keeps one for a connected cluster.
+			Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "cluster-c9-auth",
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "pco-cluster-registrar"}},
+				Data: map[string][]byte{regv1.KeyKubeconfig: kubeconfig("    server: https://c9.example:6443")}})).To(Succeed())
 			connect("steal-vic", regv1.SecretKeyReference{Namespace: vicNS, Name: "vic-admin"})
-			connect("steal-registry", regv1.SecretKeyReference{Namespace: registryNS, Name: "cluster-c1-auth"})
+			connect("steal-registry", regv1.SecretKeyReference{Namespace: registryNS, Name: "cluster-c9-auth"})
 			Eventually(status("steal-vic")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonInvalidSpec),
 				HaveField("Message", ContainSubstring("not one the registrar reads kubeconfigs from"))))
 			Eventually(status("steal-registry")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonInvalidSpec),
