@@ -120,7 +120,7 @@ exec "$@"`
 		}).WithTimeout(time.Minute).WithPolling(250 * time.Millisecond).Should(Equal(http.StatusOK))
 	})
 
-	It("brings the extension-rendered MachineClass's machines to Running", func(ctx SpecContext) {
+	It("brings the extension-rendered MachineClass's machines to Running, one server each, with the pool's node labels and taints", func(ctx SpecContext) {
 		Expect(applyRenderedClass(ctx, ns, filepath.Join(framework.RepoRoot(), "test", "gardener", "testdata", "rendered", "name-pinned-subnet.yaml"))).To(Succeed())
 		classes := &mcmv1alpha1.MachineClassList{}
 		Expect(stack.CP.Client.List(ctx, classes, client.InNamespace(ns))).To(Succeed())
@@ -146,6 +146,18 @@ exec "$@"`
 			}
 		}
 		Expect(servers).To(Equal(replicas), "one server per machine, none twice")
+
+		// The pool's labels and taints reach the Nodes through the MachineDeployment, not the class.
+		Eventually(func(g Gomega) {
+			list := &mcmv1alpha1.MachineList{}
+			g.Expect(stack.CP.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			for _, m := range list.Items {
+				node := &corev1.Node{}
+				g.Expect(stack.CP.Client.Get(ctx, client.ObjectKey{Name: m.Labels["node"]}, node)).To(Succeed())
+				g.Expect(node.Labels).To(HaveKeyWithValue("worker.gardener.cloud/team", "web"))
+				g.Expect(node.Spec.Taints).To(ContainElement(HaveField("Key", "dedicated")))
+			}
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 	})
 
 	It("moves MCM's mcm_cloud_api_* metrics on the sidecar's /metrics after creates and deletes", func(ctx SpecContext) {
