@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -60,6 +61,11 @@ func (d *Driver) ListMachines(ctx context.Context, req *mcmdriver.ListMachinesRe
 	}
 	var errs []error
 	for _, server := range untagged {
+		if server.Status == statusBuild {
+			// Nova refuses tag changes while a server builds (409); tag it on a later call.
+			errs = append(errs, fmt.Errorf("server %s is still being built", server.ID))
+			continue
+		}
 		errs = append(errs, d.addServerTags(ctx, s, server, s.owner.serverTags()))
 	}
 	if err := errors.Join(errs...); err != nil {
