@@ -19,8 +19,9 @@ const (
 	FaultNetworkAllocation = "Build of instance {id} aborted: Failed to allocate the network(s), not rescheduling."
 	// FaultVolumeNotCreated: Nova gave up waiting for Cinder to make the boot volume from the
 	// image (block_device_allocate_retries 60, interval 3 s), VolumeNotCreated turned into
-	// InvalidBDM and then BuildAbortException.
-	FaultVolumeNotCreated = "Build of instance {id} aborted: Volume {volume} did not finish being created even after we waited 187 seconds or 61 attempts. And its status is downloading."
+	// InvalidBDM and then BuildAbortException. Word for word as the Zed lab said it when
+	// cinder-volume missed the create while rabbitmq restarted (make chaos-openstack).
+	FaultVolumeNotCreated = "Build of instance {id} aborted: Volume {volume} did not finish being created even after we waited 202 seconds or 61 attempts. And its status is creating."
 )
 
 // faultMessage fills in a fault message's placeholders.

@@ -91,7 +91,7 @@ var _ = Describe("Nova build faults", func() {
 		Expect(vol.Name).To(BeEmpty(), "Nova names no volume it makes from an image")
 		s := rawServer(id)
 		Expect(s["fault"]).To(HaveKeyWithValue("message", "Build of instance "+id+" aborted: Volume "+vol.ID+
-			" did not finish being created even after we waited 187 seconds or 61 attempts. And its status is downloading."))
+			" did not finish being created even after we waited 202 seconds or 61 attempts. And its status is creating."), "as the Zed lab said it")
 		Expect(s["os-extended-volumes:volumes_attached"]).To(ConsistOf(HaveKeyWithValue("id", vol.ID)))
 		Expect(sim.Ports()).To(BeEmpty(), "Nova's port went as usual")
 		Expect(servers.Delete(ctx, c.compute, id).ExtractErr()).To(Succeed())
