@@ -223,6 +223,16 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		Expect(out).To(ContainSubstring("Phase:          Succeeded"))
 	})
 
+	It("is refused nothing by RBAC: no container logged a forbidden request", func() {
+		for _, p := range pods() {
+			for _, c := range p.Spec.Containers {
+				logs := kubectl("-n", ns, "logs", p.Name, "-c", c.Name)
+				Expect(logs).NotTo(BeEmpty())
+				Expect(logs).NotTo(ContainSubstring("forbidden"), "%s/%s", p.Name, c.Name)
+			}
+		}
+	})
+
 	It("rolls the MCM pod on an upgrade with a changed value and keeps every machine", func() {
 		before, posts := providerIDs(), serverPosts()
 		Expect(before).To(HaveLen(3))
