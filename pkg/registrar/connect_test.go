@@ -526,10 +526,11 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 
 	It("never copies a hostile target's answer into the status or events: a fixed sentence and the HTTP code", func() {
 		const hostile = "HOSTILE-BODY-5e1d7c"
+		// client-go quotes a text answer in its error ("an error on the server (...)").
 		ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(http.StatusInternalServerError)
-			fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"%s","reason":"%s","code":500}`, hostile, hostile)
+			fmt.Fprint(w, hostile)
 		}))
 		defer ts.Close()
 		cfg := clientcmdapi.NewConfig()
