@@ -1,6 +1,7 @@
 // Package driver implements machine-controller-manager's driver.Driver for pluscloud open
-// (OpenStack): one server per Machine, with driver-made Neutron ports and an optional
-// Nova-managed root volume, found again by name and tags after any crash.
+// (OpenStack): one server per Machine, on ports Nova makes (or the driver, when the spec pins
+// subnets) and an optional Nova-managed root volume, found again by name and markers after any
+// crash, and acting only on servers of the MachineClass's cluster.
 package driver
 
 import (

@@ -1,5 +1,5 @@
 // Package openstack holds every OpenStack call the driver makes, behind small interfaces
-// (Compute, Network, Image) so the driver's logic reads as what it does, not how gophercloud
+// (Compute, Network, Image, BlockStorage) so the driver's logic reads as what it does, not how gophercloud
 // spells it. A Session is one authenticated gophercloud provider per credential, shared by all
 // calls, with a client-side rate limit and a retry policy that never repeats a non-idempotent
 // request.
