@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -422,6 +423,9 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	if srvs, ps, vs, err = cloudState(); err != nil {
 		return false, err
 	}
+	// A shared lab: a named volume of someone else's run (the peer's root volumes are named
+	// after their machines) is not ours; unnamed ones (Nova's boot volumes) cannot be told apart.
+	vs = slices.DeleteFunc(vs, func(v ossim.Volume) bool { return v.Name != "" && !hasAnyPrefix(v.Name, prefixes) })
 	t.countLeaks(base, srvs, ps, vs)
 	history, err := rc.history(ctx, begin, prefixes)
 	if err != nil {
