@@ -12,8 +12,9 @@ import (
 
 const versionPkg = "github.com/pco-mcm/mcm-provider-pco/pkg/version"
 
-// buildBinaries builds every binary of the images for platform into dir/<name>. One go build
-// per module and platform, so shared packages compile once; Go's build cache makes reruns cheap.
+// buildBinaries builds every binary of the images for platform into dir/<name>: one go build
+// per module and platform, so packages compile once and the links run in parallel; Go's build
+// cache makes reruns cheap.
 func buildBinaries(o options, p v1.Platform, dir string) error {
 	groups := map[bool][]binary{}
 	seen := map[string]bool{}
@@ -30,42 +31,54 @@ func buildBinaries(o options, p v1.Platform, dir string) error {
 		if hack {
 			moduleDir = filepath.Join(o.src, "hack", "image")
 		}
+		// One -X per binary's version variable: a variable of a package a binary does not link is ignored.
+		ldflags := "-s -w"
+		var pkgs []string
 		for _, b := range bins {
-			ldflags, err := ldflagsFor(o, b, moduleDir)
+			if filepath.Base(b.pkg) != b.name {
+				return fmt.Errorf("binary %s: go build -o dir/ names it %s", b.name, filepath.Base(b.pkg))
+			}
+			x, err := versionFlags(o, b, moduleDir)
 			if err != nil {
 				return err
 			}
-			// -buildvcs=false: a binary must not depend on whether the work tree is dirty.
-			cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", filepath.Join(dir, b.name), b.pkg)
-			cmd.Dir = moduleDir
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture, "GOFLAGS=-mod=mod")
-			if p.Variant != "" && p.Architecture == "arm" {
-				cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
+			if !strings.Contains(ldflags, x) {
+				ldflags += x
 			}
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("go build %s for %s: %w\n%s", b.pkg, p.String(), err, out)
-			}
+			pkgs = append(pkgs, b.pkg)
+		}
+		// -buildvcs=false: a binary must not depend on whether the work tree is dirty.
+		args := append([]string{"build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", dir + string(filepath.Separator)}, pkgs...)
+		cmd := exec.Command("go", args...)
+		cmd.Dir = moduleDir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture, "GOFLAGS=-mod=mod")
+		if p.Variant != "" && p.Architecture == "arm" {
+			cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s for %s: %w\n%s", strings.Join(pkgs, " "), p.String(), err, out)
 		}
 	}
 	return nil
 }
 
-func ldflagsFor(o options, b binary, moduleDir string) (string, error) {
-	ld := "-s -w"
+// versionFlags are the -X flags that stamp b's version.
+func versionFlags(o options, b binary, moduleDir string) (string, error) {
 	switch {
 	case b.moduleVersion != "":
 		v, err := moduleVersion(moduleDir, b.moduleVersion)
 		if err != nil {
 			return "", err
 		}
-		ld += " -X github.com/gardener/machine-controller-manager/pkg/version.Version=" + v
+		return " -X github.com/gardener/machine-controller-manager/pkg/version.Version=" + v, nil
 	case !b.hackModule:
-		ld += " -X " + versionPkg + ".Version=" + o.version
+		x := " -X " + versionPkg + ".Version=" + o.version
 		if o.revision != "" {
-			ld += " -X " + versionPkg + ".Revision=" + o.revision
+			x += " -X " + versionPkg + ".Revision=" + o.revision
 		}
+		return x, nil
 	}
-	return ld, nil
+	return "", nil
 }
 
 func moduleVersion(dir, module string) (string, error) {
