@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -377,5 +379,41 @@ var _ = Describe("the extension server directly", func() {
 	It("accepts request headers signed by the front-proxy client certificate", func() {
 		Expect(do(frontProxy(), http.Header{"X-Remote-User": {"alice"}})).To(Equal(http.StatusOK))
 		Expect(do(frontProxy(), http.Header{"X-Remote-User": {"dave"}})).To(Equal(http.StatusForbidden))
+	})
+})
+
+var _ = Describe("an audit policy", func() {
+	It("writes the server's own audit events, with the caller, when a policy file and a log path are given (both or neither)", func() {
+		dir := GinkgoT().TempDir()
+		policy, logPath := filepath.Join(dir, "policy.yaml"), filepath.Join(dir, "audit.log")
+		Expect(os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o600)).To(Succeed())
+		_, err := authapi.NewServer(authapi.Options{Kubeconfig: aenv.AdminKubeconfig, SecretNamespace: registryNS, AuditPolicyFile: policy})
+		Expect(err).To(MatchError(ContainSubstring("both a policy file and a log path")))
+
+		audited, err := authapi.NewServer(authapi.Options{Kubeconfig: aenv.AdminKubeconfig, SecretNamespace: registryNS,
+			AuditPolicyFile: policy, AuditLogPath: logPath})
+		Expect(err).NotTo(HaveOccurred())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- audited.Run(ctx) }()
+		DeferCleanup(func() { cancel(); Eventually(done, 30*time.Second).Should(Receive()) })
+
+		pool := x509.NewCertPool()
+		Expect(pool.AppendCertsFromPEM(audited.CABundle())).To(BeTrue())
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{aenv.FrontProxy}, ServerName: "localhost"}}}
+		url := fmt.Sprintf("https://127.0.0.1:%d/apis/%s/clusteruserauths", audited.Port(), authv1alpha1.SchemeGroupVersion)
+		Eventually(func() int {
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			Expect(err).NotTo(HaveOccurred())
+			req.Header.Set("X-Remote-User", "alice")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return 0
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}, 30*time.Second).Should(Equal(http.StatusOK))
+		Eventually(func() string { b, _ := os.ReadFile(logPath); return string(b) }, 10*time.Second).Should(
+			And(ContainSubstring(`"username":"alice"`), ContainSubstring(`"resource":"clusteruserauths"`)))
 	})
 })
