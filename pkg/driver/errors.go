@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
@@ -74,6 +75,21 @@ func (e *stuckError) Error() string {
 	return fmt.Sprintf("server %s was still %s after %s", e.server.ID, e.status, e.waited)
 }
 
+// deleteLingersError is a server still there DeleteTimeout after it was deleted (and deleted
+// again): Nova is slow or lost the request. It is Unavailable, so MCM calls again soon.
+type deleteLingersError struct {
+	server *openstack.Server
+	waited time.Duration
+}
+
+func (e *deleteLingersError) Error() string {
+	state := e.server.Status
+	if e.server.TaskState != "" {
+		state += ", " + e.server.TaskState
+	}
+	return fmt.Sprintf("server %s still exists (%s) %s after it was deleted", e.server.ID, state, e.waited)
+}
+
 // statusError is the one place that turns any error of this driver into an MCM status with the
 // code MCM acts on: ResourceExhausted waits long (quota), Unavailable/DeadlineExceeded retry soon,
 // InvalidArgument needs a user's fix, NotFound means the VM is gone.
@@ -95,6 +111,7 @@ func classify(err error) codes.Code {
 		multiple *openstack.MultipleFoundError
 		fault    *serverFaultError
 		stuck    *stuckError
+		lingers  *deleteLingersError
 	)
 	switch {
 	case errors.As(err, &invalid):
@@ -112,6 +129,8 @@ func classify(err error) codes.Code {
 		return codes.Internal
 	case errors.As(err, &stuck):
 		return codes.DeadlineExceeded
+	case errors.As(err, &lingers):
+		return codes.Unavailable
 	case openstack.IsQuotaExceeded(err):
 		return codes.ResourceExhausted
 	case openstack.IsNotFound(err):

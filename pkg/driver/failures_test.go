@@ -217,3 +217,28 @@ func pvSpecs() []*corev1.PersistentVolumeSpec {
 		nil,
 	}
 }
+
+var _ = Describe("deletes Nova loses", func() {
+	It("sends the DELETE again when the server lingers, and returns once it is gone", func() {
+		f := newFixture(nil, nil, fastOptions())
+		created, err := f.create("lingers")
+		Expect(err).NotTo(HaveOccurred())
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerDeleteLingers, Count: 1})
+		f.sim.ResetCounts()
+		Expect(f.delete(withProviderID("lingers", created.ProviderID))).To(Succeed())
+		Expect(f.sim.Counts().Get("compute DELETE /servers/{id}")).To(BeNumerically(">=", 2), "the lost DELETE was sent again")
+		Expect(f.sim.Servers()).To(BeEmpty())
+	})
+
+	It("reports a server that is still there at the delete timeout as Unavailable, so MCM retries soon", func() {
+		opts := fastOptions()
+		opts.DeleteTimeout = 100 * time.Millisecond // shorter than the waits before a second DELETE
+		f := newFixture(nil, nil, opts)
+		created, err := f.create("lingers")
+		Expect(err).NotTo(HaveOccurred())
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerDeleteLingers, Count: 1})
+		err = f.delete(withProviderID("lingers", created.ProviderID))
+		Expect(codeOf(err)).To(Equal(codes.Unavailable))
+		Expect(err.Error()).To(ContainSubstring("still exists"))
+	})
+})

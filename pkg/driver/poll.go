@@ -51,6 +51,12 @@ func (p *pollSchedule) wait(ctx context.Context) error {
 	}
 }
 
+// saturated tells whether the waits have grown to their longest: the operation takes much longer
+// than it should.
+func (p *pollSchedule) saturated() bool {
+	return p.looks > 1 && p.next >= p.max
+}
+
 // done tells the learner how long the operation took, seen by the look that found it finished.
 func (p *pollSchedule) done() {
 	if p.learn != nil && p.looks > 0 {

@@ -186,6 +186,10 @@ func volumeSettled(status string) bool {
 
 // waitForGone polls until Nova answers 404 for the server, so its quota is free when we return.
 // Real Nova shows status DELETED for a moment before the record disappears; that is not gone yet.
+// Nova sometimes loses a delete on its way to the compute host (the server stays ACTIVE with
+// task_state "deleting" for good), so once the waits have grown to their longest the DELETE is
+// sent again on each look; a server still there at DeleteTimeout is a deleteLingersError, which
+// MCM retries soon.
 func (d *Driver) waitForGone(ctx context.Context, s *scope, server *openstack.Server) error {
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule(d.durations.of(learnKey(opDelete, s.region, len(server.AttachedVolumes) > 0)))
@@ -202,7 +206,12 @@ func (d *Driver) waitForGone(ctx context.Context, s *scope, server *openstack.Se
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("server %s still exists (%s) %s after it was deleted", server.ID, current.Status, d.opts.DeleteTimeout)
+			return &deleteLingersError{server: current, waited: d.opts.DeleteTimeout}
+		}
+		if poll.saturated() {
+			if err := s.compute.DeleteServer(ctx, server.ID); err != nil {
+				return err
+			}
 		}
 	}
 }
