@@ -54,7 +54,9 @@ type Driver struct {
 	// CreateMachine MCM calls next does not look again.
 	absent *absentServers
 	// tagged remembers the clusters whose servers all carry our Nova tags (see ListMachines).
-	tagged taggedClusters
+	tagged clusterFlags
+	// leftovers remembers the clusters with no volume left by a failed build (sweepLeftovers).
+	leftovers clusterFlags
 	// durations are Nova's typical build and delete times, learned (see learnedDuration).
 	durations learners
 }

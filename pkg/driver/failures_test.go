@@ -242,3 +242,29 @@ var _ = Describe("deletes Nova loses", func() {
 		Expect(err.Error()).To(ContainSubstring("still exists"))
 	})
 })
+
+var _ = Describe("volumes Nova leaves after a failed build", func() {
+	It("marks a volume still being created with the machine's name and deletes it on a later ListMachines", func() {
+		opts := fastOptions()
+		opts.DeleteTimeout = 300 * time.Millisecond // shorter than Cinder takes to finish the volume
+		f := newFixture(func(o *ossim.Options) { o.VolumeTime = 1500 * time.Millisecond }, nil, opts)
+		spec := baseSpec(f.sim)
+		spec.FlavorName = "SCS-2V-4"
+		spec.ImageName = f.sim.Seed().ImageWithMinDisk
+		f.class = machineClass(spec)
+		f.list() // the process's first list: nothing left behind yet
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, LeaveVolumes: true, Count: 1,
+			Message: "Build of instance aborted: Volume did not finish being created even after we waited 3 seconds or 3 attempts. And its status is creating."})
+		_, err := f.create("left")
+		Expect(err).To(HaveOccurred())
+		vols := f.sim.Volumes()
+		Expect(vols).To(HaveLen(1), "Cinder was still creating it: not deletable yet")
+		Expect(vols[0].Name).To(Equal("left"))
+		Expect(vols[0].Metadata).To(HaveKeyWithValue("mcm-provider-pco-leftover", "true"))
+		Expect(vols[0].Metadata).To(HaveKeyWithValue(clusterKey, "1"))
+		Eventually(func() []ossim.Volume {
+			f.list()
+			return f.sim.Volumes()
+		}).WithTimeout(5 * time.Second).WithPolling(300 * time.Millisecond).Should(BeEmpty())
+	})
+})

@@ -56,6 +56,9 @@ func (d *Driver) ListMachines(ctx context.Context, req *mcmdriver.ListMachinesRe
 	if err != nil {
 		return nil, statusError("list machines", err)
 	}
+	if err := d.sweepLeftovers(ctx, s); err != nil {
+		klog.FromContext(ctx).Info("Could not delete all volumes failed builds left; trying again on the next list", "err", err.Error())
+	}
 	if filtered {
 		return &mcmdriver.ListMachinesResponse{MachineList: machines}, nil
 	}

@@ -115,24 +115,32 @@ func (a *absentServers) take(s *scope, name string) bool {
 	return ok && time.Since(t) <= a.ttl
 }
 
-// taggedClusters remembers the scopes whose servers all carry our Nova tags (seen by a full
-// listing), so ListMachines may let Nova filter by tag from then on.
-type taggedClusters struct {
+// clusterFlags remember a fact per scope (credentials, region, cluster) for the process's life:
+// that all its servers carry our Nova tags (seen by a full listing, so ListMachines may let Nova
+// filter by tag), or that none of its volumes is left behind by a failed build.
+type clusterFlags struct {
 	mu   sync.Mutex
 	done map[string]bool
 }
 
-func (t *taggedClusters) all(s *scope) bool {
+func (t *clusterFlags) all(s *scope) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.done[s.key]
 }
 
-func (t *taggedClusters) mark(s *scope) {
+func (t *clusterFlags) mark(s *scope) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.done == nil {
 		t.done = map[string]bool{}
 	}
 	t.done[s.key] = true
+}
+
+// pending clears the flag: it has to be established again.
+func (t *clusterFlags) pending(s *scope) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.done, s.key)
 }

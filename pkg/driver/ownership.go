@@ -107,6 +107,22 @@ func (o ownership) initialized(s *servers.Server) bool {
 	return hasTags(s, o.initializedTags())
 }
 
+// leftoverKey marks, in a volume's metadata, a volume Nova made for a failed build and left
+// behind, that could not be deleted yet (still being created): ListMachines deletes it later.
+const leftoverKey = "mcm-provider-pco-leftover"
+
+// leftoverMetadata is the metadata a left-behind volume of this cluster gets.
+func (o ownership) leftoverMetadata() map[string]string {
+	md := maps.Clone(o.metadata)
+	md[leftoverKey] = "true"
+	return md
+}
+
+// leftoverFilter finds this cluster's left-behind volumes.
+func (o ownership) leftoverFilter() map[string]string {
+	return map[string]string{leftoverKey: "true", o.clusterKey: o.metadata[o.clusterKey]}
+}
+
 // ownsVolume tells whether a volume is the peer driver's pre-created root volume of a machine of
 // this cluster: named after the machine, with the MachineClass's tags as metadata.
 func (o ownership) ownsVolume(v *volumes.Volume, machineName string) bool {

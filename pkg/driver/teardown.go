@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"k8s.io/klog/v2"
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 )
@@ -127,6 +128,7 @@ func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, at
 	}
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule(nil)
+	marked := false
 	for {
 		v, err := storage.GetVolume(ctx, attached.ID)
 		switch {
@@ -135,19 +137,64 @@ func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, at
 		case err != nil:
 			return err
 		}
-		if !s.owner.ownsVolume(v, name) && !(failedBuild && attached.DeleteOnTermination) {
+		novaLeft := failedBuild && attached.DeleteOnTermination
+		if !s.owner.ownsVolume(v, name) && !novaLeft {
 			return nil
 		}
 		if volumeSettled(v.Status) {
 			return storage.DeleteVolume(ctx, v.ID)
 		}
+		if novaLeft && !marked {
+			// Cinder deletes no volume it is still creating (after a lost message it may stay
+			// so for long) and Nova's volumes have no name: mark it, so that ListMachines finds
+			// and deletes it later whatever happens to this call.
+			if err := storage.RenameVolume(ctx, v.ID, name, s.owner.leftoverMetadata()); err != nil {
+				return err
+			}
+			marked = true
+			d.leftovers.pending(s)
+		}
 		if time.Now().After(deadline) {
+			if marked {
+				klog.FromContext(ctx).Info("Volume Nova left after a failed build is not deletable yet; ListMachines deletes it later", "volume", v.ID, "status", v.Status)
+				return nil
+			}
 			return fmt.Errorf("volume %s of machine %s is still %s %s after its server was deleted", v.ID, name, v.Status, d.opts.DeleteTimeout)
 		}
 		if err := poll.wait(ctx); err != nil {
 			return err
 		}
 	}
+}
+
+// sweepLeftovers deletes the volumes of this cluster marked as left behind by failed builds
+// (deleteVolumeLeft), when there may be any: once per process and cluster, and after this
+// process marked one. It tells whether none is left.
+func (d *Driver) sweepLeftovers(ctx context.Context, s *scope) error {
+	if d.leftovers.all(s) {
+		return nil
+	}
+	storage, err := s.storage()
+	if err != nil {
+		return err
+	}
+	found, err := storage.FindVolumesByMetadata(ctx, s.owner.leftoverFilter())
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, v := range found {
+		if !volumeSettled(v.Status) {
+			errs = append(errs, fmt.Errorf("volume %s left by a failed build is still %s", v.ID, v.Status))
+			continue
+		}
+		errs = append(errs, storage.DeleteVolume(ctx, v.ID))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	d.leftovers.mark(s)
+	return nil
 }
 
 // deletePeerRootVolume deletes the peer driver's pre-created root volume of a machine whose server
