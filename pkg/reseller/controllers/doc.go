@@ -13,5 +13,9 @@
 //   - a password rotation (annotation pco.plusserver.com/rotate-password on the User, or a new
 //     password in its Secret) is pushed to every region and credentials Secret;
 //   - Reseller API errors are conditions and events with the API's message; 5xx, 429 and
-//     network errors are retried with backoff, 4xx wait for a change of the spec.
+//     network errors are retried with backoff, 4xx wait for a change of the spec;
+//   - every project and user carries an owner record in its description (owner.go), and the
+//     controller touches only those the record names as the object's own: the names are
+//     ambiguous across namespaces, and the OpenStack user name comes from the User object,
+//     never from its (tenant-editable) Secret.
 package controllers
