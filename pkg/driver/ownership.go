@@ -78,11 +78,8 @@ func (o ownership) portDescription() string {
 // ownsServer tells whether a server belongs to this cluster and role, by Nova tags (ours) or by
 // metadata (the peer's).
 func (o ownership) ownsServer(s *servers.Server) bool {
-	if s.Tags != nil {
-		tags := *s.Tags
-		if slices.Contains(tags, novaTag(o.clusterKey)) && slices.Contains(tags, novaTag(o.roleKey)) {
-			return true
-		}
+	if hasTags(s, o.serverTags()) {
+		return true
 	}
 	_, hasCluster := s.Metadata[o.clusterKey]
 	_, hasRole := s.Metadata[o.roleKey]
