@@ -240,11 +240,18 @@ func volumeSettled(status string) bool {
 func (d *Driver) waitForGone(ctx context.Context, s *scope, server *openstack.Server) error {
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule(d.durations.of(learnKey(opDelete, s.region, len(server.AttachedVolumes) > 0)))
+	watch := d.watch.watch(s)
+	defer watch.release()
 	for {
 		if err := poll.wait(ctx); err != nil {
 			return err
 		}
-		current, err := s.compute.GetServer(ctx, server.ID)
+		current, listed, err := watch.look(ctx, s, server.ID, poll.staleness())
+		if err == nil && listed && current.Status == statusDeleted {
+			// A listing with changes-since shows deleted servers for good; only a GET tells
+			// whether the record is gone.
+			current, err = s.compute.GetServer(ctx, server.ID)
+		}
 		switch {
 		case openstack.IsNotFound(err):
 			poll.done()
