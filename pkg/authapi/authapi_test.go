@@ -26,9 +26,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
 	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi/authapitest"
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 )
 

@@ -33,9 +33,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // connectLogBuffer keeps everything the controller logged, to look for secrets in it.
@@ -69,7 +69,7 @@ const (
 
 var _ = Describe("ClusterConnect", Ordered, func() {
 	var (
-		mgmt, target     *framework.ControlPlane
+		mgmt, target     *testenv.ControlPlane
 		c                client.Client // management, with the registry's kinds
 		targetKubeconfig []byte
 		targetCfg        *rest.Config // admin of the target, from its kubeconfig
@@ -85,11 +85,11 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &logs)), zap.UseDevMode(true)))
 		SetDefaultEventuallyTimeout(30 * time.Second)
 		SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-		start := func(prefix string) *framework.ControlPlane {
+		start := func(prefix string) *testenv.ControlPlane {
 			dir, err := os.MkdirTemp("", prefix)
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(os.RemoveAll, dir)
-			cp, err := framework.StartControlPlane(dir)
+			cp, err := testenv.StartControlPlane(dir)
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(cp.Stop)
 			return cp

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -187,7 +188,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	if err != nil {
 		return false, err
 	}
-	if _, err := framework.EnvtestAssets(); err != nil {
+	if _, err := testenv.EnvtestAssets(); err != nil {
 		return false, err
 	}
 	stack, err := framework.StartStack(framework.StackOptions{
@@ -301,7 +302,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 			}
 		}
 	}
-	restartScript := filepath.Join(framework.RepoRoot(), "test", "e2e", "openstack", "restart.sh")
+	restartScript := filepath.Join(testenv.RepoRoot(), "test", "e2e", "openstack", "restart.sh")
 	restarted := map[string]int{}
 	crashes := 0
 	checkAlive := func() error {

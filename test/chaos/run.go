@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -54,7 +55,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	}
 	fmt.Printf("chaos: seed=%d rounds=%d round-time=%s restarts=%d final=%d v=%d latency-scale=%g dir=%s\n",
 		cfg.seed, cfg.rounds, cfg.roundTime, cfg.restarts, cfg.final, cfg.verbosity, cfg.latencyScale, dir)
-	if _, err := framework.EnvtestAssets(); err != nil {
+	if _, err := testenv.EnvtestAssets(); err != nil {
 		return false, err
 	}
 	latencies := ossim.RealisticLatencies().Scaled(cfg.latencyScale)

@@ -36,16 +36,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi/authapitest"
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 func TestTenants(t *testing.T) {
@@ -90,7 +90,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(sim.Close)
 
 	dir := GinkgoT().TempDir()
-	mcmDir, err := framework.MCMModuleDir()
+	mcmDir, err := testenv.MCMModuleDir()
 	Expect(err).NotTo(HaveOccurred())
 	env, err = authapitest.Start(dir, filepath.Join(mcmDir, "kubernetes", "crds"))
 	Expect(err).NotTo(HaveOccurred())
@@ -263,7 +263,7 @@ func login(data map[string][]byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = framework.Login(context.Background(), creds)
+	_, err = testenv.Login(context.Background(), creds)
 	return err
 }
 
