@@ -19,9 +19,9 @@ import (
 
 	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
 	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
+	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
-	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
 )
 
