@@ -305,7 +305,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Recorder = mgr.GetEventRecorder("pco-cluster-registrar")
 	}
 	if r.Namespace == "" {
-		return errors.New("Reconciler: Namespace (where the registry keeps its Secrets) is required")
+		return errors.New("connect.Reconciler: Namespace (where the registry keeps its Secrets) is required")
 	}
 	r.reader = mgr.GetAPIReader()
 	return ctrl.NewControllerManagedBy(mgr).
