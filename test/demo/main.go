@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
@@ -59,7 +60,7 @@ func run(ctx context.Context, replicas int, check bool, timeout time.Duration) e
 		return err
 	}
 	fmt.Println("Building kube-apiserver/etcd (cached after the first run), machine-controller-manager and machine-controller ...")
-	assets, err := framework.EnvtestAssets()
+	assets, err := testenv.EnvtestAssets()
 	if err != nil {
 		return err
 	}
