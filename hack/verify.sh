@@ -49,8 +49,8 @@ fi
 mcm=$(go list -m -f '{{.Dir}}' github.com/gardener/machine-controller-manager)
 if [[ -z $mcm ]]; then
 	fail "mcm-crds" "cannot find the machine-controller-manager module (go mod download)"
-elif d=$(diff -r <(cd "$mcm/kubernetes/crds" && ls machine.sapcloud.io_*.yaml) <(cd charts/mcm-provider-pco/mcm-crds && ls) 2>&1) &&
-	d=$(for f in "$mcm"/kubernetes/crds/machine.sapcloud.io_*.yaml; do diff -q "$f" "charts/mcm-provider-pco/mcm-crds/${f##*/}"; done 2>&1); then
+elif d=$(diff <(cd "$mcm/kubernetes/crds" && ls machine.sapcloud.io_*.yaml) <(cd charts/mcm-provider-pco/mcm-crds && ls) 2>&1) &&
+	d=$(rc=0; for f in "$mcm"/kubernetes/crds/machine.sapcloud.io_*.yaml; do diff -q "$f" "charts/mcm-provider-pco/mcm-crds/${f##*/}" || rc=1; done 2>&1; exit $rc); then
 	ok "charts/mcm-provider-pco/mcm-crds equals machine-controller-manager $(go list -m -f '{{.Version}}' github.com/gardener/machine-controller-manager)'s CRDs"
 else
 	echo "$d" >&2
