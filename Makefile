@@ -11,14 +11,19 @@ all: build
 build: ## Build the binaries into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# The demo is built and then run, not go run: go run exits 1 whenever it sees SIGINT, even when
+# the program it runs cleans up and exits 0, so Ctrl-C would end in "make: *** ... Error 1".
 demo: ## The whole system on loopback: 3 machines from the sample MachineDeployment; Ctrl-C cleans up
-	$(GO) run ./test/demo
+	$(GO) build -o $(BIN)/demo ./test/demo
+	exec $(BIN)/demo
 
 demo-check: ## The demo without a terminal: exits 0 once the machines are Running, then tears down
-	$(GO) run ./test/demo --check
+	$(GO) build -o $(BIN)/demo ./test/demo
+	exec $(BIN)/demo --check
 
 demo-reseller: ## The demo in a reseller project: Region, Project, User, binding -> credentials -> machines
-	$(GO) run ./test/demo --reseller --machines 2
+	$(GO) build -o $(BIN)/demo ./test/demo
+	exec $(BIN)/demo --reseller --machines 2
 
 generate: ## Regenerate deepcopy and CRDs of pkg/apis/pco (controller-gen, cached)
 	./hack/generate.sh
