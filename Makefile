@@ -41,7 +41,7 @@ test: lint verify ## Everything CI runs: lint, verify, brief fuzzing, the demo e
 # package (pure Go and the in-process OpenStack simulator) is a unit package. New packages sort
 # themselves. UNIT_ARGS adds go test flags, e.g. UNIT_ARGS=-race.
 UNIT_ARGS ?=
-unit: ## Quick tier: every package without a control plane (pure Go + the OpenStack simulator), no -race; 1.5-3 minutes on 2 cores
+unit: ## Quick tier: every package without a control plane (pure Go + the OpenStack simulator), no -race; 1-3 minutes on 2 cores
 	pkgs="$$(./hack/test-packages.sh unit)" && $(GO) test -count=1 -timeout 10m $(UNIT_ARGS) $$pkgs
 
 integration: ## The control-plane tier: the suites that start a real kube-apiserver + etcd (and MCM's controllers), with -race; about 12 minutes
