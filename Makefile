@@ -25,7 +25,7 @@ demo-reseller: ## The demo in a reseller project: Region, Project, User, binding
 	$(GO) build -o $(BIN)/demo ./test/demo
 	exec $(BIN)/demo --reseller --machines 2
 
-generate: ## Regenerate deepcopy and CRDs of pkg/apis/pco (controller-gen, cached)
+generate: ## Regenerate deepcopy of pkg/apis/* and the CRDs of pco and registry (controller-gen, cached)
 	./hack/generate.sh
 
 test: lint verify ## Everything CI runs: lint, verify, brief fuzzing, the demo end to end, then all tests

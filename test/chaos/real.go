@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
@@ -21,7 +20,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
@@ -268,79 +266,42 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 			extra = append(extra, md)
 		}
 	}
-	begin := time.Now()
+	s := &session{ctx: ctx, stack: stack, sec: sec, begin: time.Now(), poll: 2 * time.Second,
+		collect: func() { sec.CollectBootstrapTokens(ctx, stack.CP.Clientset) }}
 	if err := stack.Apply(ctx, append(objs, extra...)...); err != nil {
 		return false, err
 	}
-	stamp := func() string { return fmt.Sprintf("[%6.1fs]", time.Since(begin).Seconds()) }
-	setReplicas := func(workers, pinned int) error {
-		for i, n := range []int{workers, pinned} {
-			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = int32(n) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	stamp := s.stamp
 	state := func() string {
-		machines, _ := stack.Machines(ctx)
-		running := 0
-		for _, m := range machines {
-			if m.Status.CurrentStatus.Phase == mcmv1alpha1.MachineRunning {
-				running++
-			}
-		}
-		s, p, v, _ := cloudState()
-		return fmt.Sprintf("machines=%d running=%d servers=%d ports=%d volumes=%d", len(machines), running, len(s)-len(base.servers), len(p)-len(base.ports), len(v)-len(base.volumes))
-	}
-	var metricsText strings.Builder
-	var objectSnapshots []framework.ObjectJSON
-	snapshotObjects := func(when string) {
-		objs, _, err := framework.MCMObjectsJSON(ctx, stack.CP.Client, client.InNamespace(stack.Opts.Namespace))
-		if err == nil {
-			for _, o := range objs {
-				o.Place += " (" + when + ")"
-				objectSnapshots = append(objectSnapshots, o)
-			}
-		}
+		machines, running, _ := s.machines()
+		srvs, p, v, _ := cloudState()
+		return fmt.Sprintf("machines=%d running=%d servers=%d ports=%d volumes=%d", machines, running, len(srvs)-len(base.servers), len(p)-len(base.ports), len(v)-len(base.volumes))
 	}
 	restartScript := filepath.Join(testenv.RepoRoot(), "test", "e2e", "openstack", "restart.sh")
 	restarted := map[string]int{}
-	crashes := 0
-	checkAlive := func() error {
-		for _, p := range []*framework.Process{stack.MCM, stack.Provider} {
-			if !p.Running() {
-				crashes++
-				fmt.Printf("%s %s exited by itself; last log lines:\n%s\n", stamp(), p.Name, p.Tail(1500))
-				if err := p.Restart(); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
 
 	plan := planDisturbances(rng, cfg.restarts, time.Duration(cfg.rounds)*cfg.roundTime)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for round := range cfg.rounds {
 		workers, pinnedN := cfg.sequence[round%len(cfg.sequence)], pinnedReplicas(cfg.sequence, round)
-		if err := setReplicas(workers, pinnedN); err != nil {
+		if err := s.setReplicas(workers, pinnedN); err != nil {
 			fmt.Printf("%s round %d: scaling failed (%v), kept going\n", stamp(), round+1, err)
 		}
 		fmt.Printf("%s round %d/%d: replicas=%d+%d (%s)\n", stamp(), round+1, cfg.rounds, workers, pinnedN, state())
 		end := time.Duration(round+1) * cfg.roundTime
-		for time.Since(begin) < end {
+		for time.Since(s.begin) < end {
 			select {
 			case <-ctx.Done():
 				return false, ctx.Err()
 			case <-tick.C:
 			}
-			if len(plan) > 0 && time.Since(begin) >= plan[0].at {
+			if len(plan) > 0 && time.Since(s.begin) >= plan[0].at {
 				d := plan[0]
 				plan = plan[1:]
 				if d.service == "" {
-					metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
-					snapshotObjects(fmt.Sprintf("before kill %d", restarted["machine-controller"]+1))
+					s.scrapeMetrics()
+					s.snapshotObjects(fmt.Sprintf("before kill %d", restarted["machine-controller"]+1))
 					stack.Provider.Kill()
 					if err := stack.Provider.Restart(); err != nil {
 						return false, fmt.Errorf("restarting the machine-controller: %w", err)
@@ -356,67 +317,34 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 					fmt.Printf("%s %s", stamp(), out)
 				}
 			}
-			if err := checkAlive(); err != nil {
+			if err := s.checkAlive(); err != nil {
 				return false, err
 			}
-			sec.CollectBootstrapTokens(ctx, stack.CP.Clientset)
+			s.collect()
 		}
 	}
-	for _, s := range append([]string{"machine-controller"}, labServices...) {
-		if restarted[s] == 0 {
-			return false, fmt.Errorf("%s was never restarted: more rounds or a longer round-time", s)
+	for _, svc := range append([]string{"machine-controller"}, labServices...) {
+		if restarted[svc] == 0 {
+			return false, fmt.Errorf("%s was never restarted: more rounds or a longer round-time", svc)
 		}
 	}
 
-	wait := func(timeout time.Duration, done func() bool) (bool, error) {
-		deadline := time.Now().Add(timeout)
-		for time.Now().Before(deadline) {
-			select {
-			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-time.After(2 * time.Second):
-			}
-			if err := checkAlive(); err != nil {
-				return false, err
-			}
-			sec.CollectBootstrapTokens(ctx, stack.CP.Clientset)
-			if done() {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	if err := setReplicas(cfg.final, cfg.final); err != nil {
-		return false, err
-	}
 	fmt.Printf("%s disturbances over, replicas=%d+%d (%s)\n", stamp(), cfg.final, cfg.final, state())
 	var t tally
-	converged, err := wait(cfg.convergeTimeout, func() bool {
-		machines, err := stack.Machines(ctx)
-		if err != nil {
-			return false
-		}
-		t.machines, t.running = len(machines), 0
-		for _, m := range machines {
-			if m.Status.CurrentStatus.Phase == mcmv1alpha1.MachineRunning && m.DeletionTimestamp == nil {
-				t.running++
-			}
-		}
-		return t.machines == 2*cfg.final && t.running == 2*cfg.final
-	})
+	converged, err := s.converge(cfg.final, cfg.convergeTimeout, &t)
 	if err != nil {
 		return false, err
 	}
 	fmt.Printf("%s converged=%t (%s); scaling to 0\n", stamp(), converged, state())
-	metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
-	snapshotObjects("at the final count")
-	if err := setReplicas(0, 0); err != nil {
+	s.scrapeMetrics()
+	s.snapshotObjects("at the final count")
+	if err := s.setReplicas(0, 0); err != nil {
 		return false, err
 	}
-	drained, err := wait(cfg.drainTimeout, func() bool {
+	drained, err := s.wait(cfg.drainTimeout, func() bool {
 		machines, err := stack.Machines(ctx)
-		s, p, v, cerr := cloudState()
-		return err == nil && cerr == nil && len(machines) == 0 && len(s) == len(base.servers) && len(p) == len(base.ports) && len(v) == len(base.volumes)
+		srvs, p, v, cerr := cloudState()
+		return err == nil && cerr == nil && len(machines) == 0 && len(srvs) == len(base.servers) && len(p) == len(base.ports) && len(v) == len(base.volumes)
 	})
 	if err != nil {
 		return false, err
@@ -429,9 +357,9 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	// after their machines) is not ours; unnamed ones (Nova's boot volumes) cannot be told apart.
 	vs = slices.DeleteFunc(vs, func(v ossim.Volume) bool { return v.Name != "" && !hasAnyPrefix(v.Name, prefixes) })
 	t.countLeaks(base, srvs, ps, vs)
-	history, err := rc.history(ctx, begin, prefixes)
+	history, err := rc.history(ctx, s.begin, prefixes)
 	if err != nil {
-		return false, fmt.Errorf("listing the servers made since %s: %w", begin, err)
+		return false, fmt.Errorf("listing the servers made since %s: %w", s.begin, err)
 	}
 	t.countDuplicates(history, nil)
 	sort.Strings(t.details)
@@ -441,15 +369,16 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	fmt.Printf("CHAOS machines=%d running=%d leaked_servers=%d leaked_ports=%d leaked_volumes=%d duplicate_servers=%d\n",
 		t.machines, t.running, t.leakedServers, t.leakedPorts, t.leakedVolumes, t.duplicateServers)
 	var rs []string
-	for _, s := range append([]string{"machine-controller"}, labServices...) {
-		rs = append(rs, fmt.Sprintf("%s=%d", s, restarted[s]))
+	for _, svc := range append([]string{"machine-controller"}, labServices...) {
+		rs = append(rs, fmt.Sprintf("%s=%d", svc, restarted[svc]))
 	}
 	fmt.Printf("CHAOS restarts %s server_posts=%d max_posts_per_machine=%d\n", strings.Join(rs, " "), t.posts, t.maxPostsPerMachine)
-	snapshotObjects("at the end")
-	leaked, err := scanSecrets(stack, sec, nil, objectSnapshots, metricsText.String()+secretscan.ScrapeMetrics(stack.ProviderPort))
+	s.snapshotObjects("at the end")
+	s.scrapeMetrics()
+	leaked, err := scanSecrets(stack, sec, nil, s.objectSnapshots, s.metrics.String())
 	if err != nil {
 		return false, err
 	}
 	fmt.Printf("SECRETS leaked=%d\n", leaked)
-	return converged && drained && crashes == 0 && !t.failed() && leaked == 0, nil
+	return converged && drained && s.crashes == 0 && !t.failed() && leaked == 0, nil
 }

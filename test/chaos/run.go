@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
@@ -135,77 +133,17 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	if err := stack.Apply(ctx, objs...); err != nil {
 		return false, err
 	}
-	begin := time.Now()
-	stamp := func() string { return fmt.Sprintf("[%6.1fs]", time.Since(begin).Seconds()) }
+	s := &session{ctx: ctx, stack: stack, sec: sec, begin: time.Now(), poll: time.Second,
+		collect: func() { collect(ctx, sec, stack) }}
+	stamp := s.stamp
 	fmt.Printf("%s stack up, examples and the pinned-subnet copy applied, faults armed\n", stamp())
 
 	state := func() string {
-		machines, _ := stack.Machines(ctx)
-		running := 0
-		for _, m := range machines {
-			if m.Status.CurrentStatus.Phase == mcmv1alpha1.MachineRunning {
-				running++
-			}
-		}
-		return fmt.Sprintf("machines=%d running=%d servers=%d ports=%d volumes=%d", len(machines), running,
+		machines, running, _ := s.machines()
+		return fmt.Sprintf("machines=%d running=%d servers=%d ports=%d volumes=%d", machines, running,
 			len(stack.Sim.Servers()), len(stack.Sim.Ports())-len(base.ports), len(stack.Sim.Volumes())-len(base.volumes))
 	}
-	setReplicas := func(workers, pinned int) error {
-		for i, n := range []int{workers, pinned} {
-			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = int32(n) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	var metricsText strings.Builder
-	var objectSnapshots []framework.ObjectJSON
-	snapshotObjects := func(when string) {
-		objs, _, err := framework.MCMObjectsJSON(ctx, stack.CP.Client, client.InNamespace(stack.Opts.Namespace))
-		if err != nil {
-			return
-		}
-		for _, o := range objs {
-			o.Place += " (" + when + ")"
-			objectSnapshots = append(objectSnapshots, o)
-		}
-	}
-	restarts, crashes := 0, 0
-	checkAlive := func() error {
-		if stack.MCM.Running() && stack.Provider.Running() {
-			return nil
-		}
-		for _, p := range []*framework.Process{stack.MCM, stack.Provider} {
-			if !p.Running() {
-				crashes++
-				fmt.Printf("%s %s exited by itself; last log lines:\n%s\n", stamp(), p.Name, p.Tail(1500))
-				if err := p.Restart(); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	// wait polls every second until done says so, the deadline passes or ctx ends.
-	wait := func(timeout time.Duration, done func() bool) (bool, error) {
-		deadline := time.Now().Add(timeout)
-		for time.Now().Before(deadline) {
-			select {
-			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-time.After(time.Second):
-			}
-			if err := checkAlive(); err != nil {
-				return false, err
-			}
-			collect(ctx, sec, stack)
-			if done() {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
+	restarts := 0
 
 	// Chaos phase.
 	plan := planRestarts(rng, cfg.restarts, cfg.rounds, cfg.roundTime)
@@ -214,22 +152,22 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	lastCollect := time.Time{}
 	for round := range cfg.rounds {
 		workers, pinnedN := cfg.sequence[round%len(cfg.sequence)], pinnedReplicas(cfg.sequence, round)
-		if err := setReplicas(workers, pinnedN); err != nil {
+		if err := s.setReplicas(workers, pinnedN); err != nil {
 			return false, err
 		}
 		fmt.Printf("%s round %d/%d: replicas=%d+%d (%s)\n", stamp(), round+1, cfg.rounds, workers, pinnedN, state())
 		end := time.Duration(round+1) * cfg.roundTime
-		for time.Since(begin) < end {
+		for time.Since(s.begin) < end {
 			select {
 			case <-ctx.Done():
 				return false, ctx.Err()
 			case <-tick.C:
 			}
-			if len(plan) > 0 && time.Since(begin) >= plan[0].at {
+			if len(plan) > 0 && time.Since(s.begin) >= plan[0].at {
 				r := plan[0]
 				plan = plan[1:]
-				metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
-				snapshotObjects(fmt.Sprintf("before restart %d", restarts+1))
+				s.scrapeMetrics()
+				s.snapshotObjects(fmt.Sprintf("before restart %d", restarts+1))
 				kind := "SIGTERM+start"
 				before := state()
 				if r.kill {
@@ -242,11 +180,11 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 				restarts++
 				fmt.Printf("%s restart %d: %s of machine-controller (%s)\n", stamp(), restarts, kind, before)
 			}
-			if err := checkAlive(); err != nil {
+			if err := s.checkAlive(); err != nil {
 				return false, err
 			}
 			if time.Since(lastCollect) > time.Second {
-				collect(ctx, sec, stack)
+				s.collect()
 				lastCollect = time.Now()
 			}
 		}
@@ -259,24 +197,9 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 		return false, err
 	}
 	stack.Sim.ClearFaults()
-	if err := setReplicas(cfg.final, cfg.final); err != nil {
-		return false, err
-	}
 	fmt.Printf("%s faults cleared, replicas=%d+%d (%s)\n", stamp(), cfg.final, cfg.final, state())
 	var t tally
-	converged, err := wait(cfg.convergeTimeout, func() bool {
-		machines, err := stack.Machines(ctx)
-		if err != nil {
-			return false
-		}
-		t.machines, t.running = len(machines), 0
-		for _, m := range machines {
-			if m.Status.CurrentStatus.Phase == mcmv1alpha1.MachineRunning && m.DeletionTimestamp == nil {
-				t.running++
-			}
-		}
-		return t.machines == 2*cfg.final && t.running == 2*cfg.final
-	})
+	converged, err := s.converge(cfg.final, cfg.convergeTimeout, &t)
 	if err != nil {
 		return false, err
 	}
@@ -285,13 +208,13 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	} else {
 		fmt.Printf("%s NOT converged after %s (%s); scaling to 0\n", stamp(), cfg.convergeTimeout, state())
 	}
-	metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
-	snapshotObjects("at the final count")
-	if err := setReplicas(0, 0); err != nil {
+	s.scrapeMetrics()
+	s.snapshotObjects("at the final count")
+	if err := s.setReplicas(0, 0); err != nil {
 		return false, err
 	}
 	// Everything should be gone soon; what is left gets up to two orphan collection periods.
-	drained, err := wait(cfg.drainTimeout, func() bool {
+	drained, err := s.wait(cfg.drainTimeout, func() bool {
 		machines, err := stack.Machines(ctx)
 		return err == nil && len(machines) == 0 && len(stack.Sim.Servers()) == len(base.servers) &&
 			len(stack.Sim.Ports()) == len(base.ports) && len(stack.Sim.Volumes()) == len(base.volumes)
@@ -304,7 +227,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	} else {
 		fmt.Printf("%s scaled to 0: nothing left (%s)\n", stamp(), state())
 	}
-	collect(ctx, sec, stack)
+	s.collect()
 
 	t.countLeaks(base, stack.Sim.Servers(), stack.Sim.Ports(), stack.Sim.Volumes())
 	history := stack.Sim.ServerHistory()
@@ -328,17 +251,18 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	if missing {
 		fmt.Println("CHAOS a kind of Nova fault never happened: the run did not test its cleanup path")
 	}
-	if crashes > 0 {
-		fmt.Printf("CHAOS controller exits not caused by the run: %d\n", crashes)
+	if s.crashes > 0 {
+		fmt.Printf("CHAOS controller exits not caused by the run: %d\n", s.crashes)
 	}
 
-	snapshotObjects("at the end")
-	leaked, err := scanSecrets(stack, sec, proxy, objectSnapshots, metricsText.String()+secretscan.ScrapeMetrics(stack.ProviderPort))
+	s.snapshotObjects("at the end")
+	s.scrapeMetrics()
+	leaked, err := scanSecrets(stack, sec, proxy, s.objectSnapshots, s.metrics.String())
 	if err != nil {
 		return false, err
 	}
 	fmt.Printf("SECRETS leaked=%d\n", leaked)
-	return converged && crashes == 0 && !t.failed() && leaked == 0 && !missing, nil
+	return converged && s.crashes == 0 && !t.failed() && leaked == 0 && !missing, nil
 }
 
 // pinnedReplicas is the pinned deployment's count in a round: the sequence half a turn on, so
