@@ -228,6 +228,8 @@ func connectUserSecretName(cluster, slug string) string {
 }
 func connectUserAuthName(cluster, slug string) string { return cluster + "-" + slug }
 
+// Reconcile connects the ClusterConnect req names (or disconnects it when it is being deleted)
+// and records the outcome in its status.
 func (r *ConnectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var cc regv1.ClusterConnect
 	if err := r.read().Get(ctx, req.NamespacedName, &cc); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -143,8 +144,11 @@ func (c *realClients) subnetOf(ctx context.Context, networkID string) (string, e
 		return "", err
 	}
 	list, err := subnets.ExtractSubnets(pages)
-	if err != nil || len(list) == 0 {
-		return "", fmt.Errorf("no subnet on network %s: %v", networkID, err)
+	if err != nil {
+		return "", fmt.Errorf("no subnet on network %s: %w", networkID, err)
+	}
+	if len(list) == 0 {
+		return "", fmt.Errorf("no subnet on network %s", networkID)
 	}
 	return list[0].ID, nil
 }
@@ -273,7 +277,11 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	stamp := func() string { return fmt.Sprintf("[%6.1fs]", time.Since(begin).Seconds()) }
 	setReplicas := func(workers, pinned int) error {
 		for i, n := range []int{workers, pinned} {
-			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = int32(n) }); err != nil {
+			if n < 0 || n > math.MaxInt32 {
+				return fmt.Errorf("%d replicas are out of range", n)
+			}
+			replicas := int32(n)
+			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = replicas }); err != nil {
 				return err
 			}
 		}
@@ -348,7 +356,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 				} else {
 					out, err := exec.CommandContext(ctx, restartScript, d.service).CombinedOutput()
 					if err != nil {
-						return false, fmt.Errorf("restarting %s: %v: %s", d.service, err, out)
+						return false, fmt.Errorf("restarting %s: %w: %s", d.service, err, out)
 					}
 					restarted[d.service]++
 					fmt.Printf("%s %s", stamp(), out)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -150,7 +151,11 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	}
 	setReplicas := func(workers, pinned int) error {
 		for i, n := range []int{workers, pinned} {
-			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = int32(n) }); err != nil {
+			if n < 0 || n > math.MaxInt32 {
+				return fmt.Errorf("%d replicas are out of range", n)
+			}
+			replicas := int32(n)
+			if err := stack.UpdateMachineDeployment(ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = replicas }); err != nil {
 				return err
 			}
 		}
