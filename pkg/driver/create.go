@@ -23,6 +23,9 @@ const (
 	statusActive = "ACTIVE"
 	statusBuild  = "BUILD"
 	statusFailed = "ERROR"
+	// statusDeleted is shown for a moment before a deleted server's record disappears, and for
+	// good in listings with changes-since.
+	statusDeleted = "DELETED"
 )
 
 // CreateMachine makes (or finds again) the server of a Machine and waits until it is ACTIVE.
@@ -192,6 +195,8 @@ func outcomeUnknown(err error) bool {
 func (d *Driver) waitForActive(ctx context.Context, s *scope, server *openstack.Server, learn *learnedDuration) (*openstack.Server, error) {
 	deadline := time.Now().Add(d.opts.CreateTimeout)
 	poll := d.newPollSchedule(learn)
+	watch := d.watch.watch(s)
+	defer watch.release()
 	current := server
 	for {
 		switch current.Status {
@@ -211,7 +216,7 @@ func (d *Driver) waitForActive(ctx context.Context, s *scope, server *openstack.
 		if err := poll.wait(ctx); err != nil {
 			return nil, err
 		}
-		next, err := s.compute.GetServer(ctx, server.ID)
+		next, _, err := watch.look(ctx, s, server.ID, poll.staleness())
 		if err != nil {
 			if openstack.IsNotFound(err) {
 				return nil, fmt.Errorf("server %s disappeared while it was being built: %w", server.ID, err)

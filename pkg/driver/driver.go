@@ -59,6 +59,8 @@ type Driver struct {
 	leftovers clusterFlags
 	// durations are Nova's typical build and delete times, learned (see learnedDuration).
 	durations learners
+	// watch shares the looks at servers being built or deleted at once (see serverWatch).
+	watch serverWatch
 }
 
 var _ mcmdriver.Driver = (*Driver)(nil)

@@ -155,6 +155,7 @@ func classify(err error) codes.Code {
 	case http.StatusConflict:
 		return codes.Aborted
 	}
+	// The classification pkg/openstack's retry policy uses too (classify.go).
 	if openstack.IsTransient(err) {
 		return codes.Unavailable
 	}

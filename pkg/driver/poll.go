@@ -15,9 +15,12 @@ type pollSchedule struct {
 	// nearly done, so look again soon.
 	after time.Duration
 	first time.Duration
-	learn *learnedDuration
-	start time.Time
-	looks int
+	// waited is the last wait: a look may use what a listing started within a quarter of it
+	// saw (serverWatch).
+	waited time.Duration
+	learn  *learnedDuration
+	start  time.Time
+	looks  int
 }
 
 func (d *Driver) newPollSchedule(learn *learnedDuration) *pollSchedule {
@@ -33,6 +36,7 @@ func (d *Driver) newPollSchedule(learn *learnedDuration) *pollSchedule {
 func (p *pollSchedule) wait(ctx context.Context) error {
 	t := time.NewTimer(p.next)
 	defer t.Stop()
+	p.waited = p.next
 	if p.looks == 0 {
 		p.first = p.next
 		if p.after > 0 {
@@ -144,4 +148,9 @@ func learnKey(op, region string, fromVolume bool) string {
 		mode = "volume"
 	}
 	return op + "\x00" + region + "\x00" + mode
+}
+
+// staleness is how old a shared listing may be for the look after this wait.
+func (p *pollSchedule) staleness() time.Duration {
+	return p.waited / 4
 }

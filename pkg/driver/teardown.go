@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -19,6 +21,9 @@ import (
 func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID string, server *openstack.Server, failedBuild bool) error {
 	if serverID != "" {
 		d.recent.forget(serverID)
+	}
+	if server != nil && !failedBuild && server.Status == statusBuild && len(server.Image) == 0 {
+		server, failedBuild = d.settleBuild(ctx, s, server)
 	}
 	if server != nil {
 		if err := s.compute.DeleteServer(ctx, server.ID); err != nil {
@@ -39,12 +44,54 @@ func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID s
 	if failedBuild {
 		errs = append(errs, d.deleteNovaPortsLeft(ctx, s, server.ID))
 	}
-	for _, v := range server.Volumes {
+	volumes := server.Volumes
+	if failedBuild {
+		volumes = novaVolumesOf(server)
+	}
+	for _, v := range volumes {
 		if failedBuild || !v.DeleteOnTermination {
 			errs = append(errs, d.deleteVolumeLeft(ctx, s, name, v, failedBuild))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// settleBuild waits, at most DeleteTimeout, until a server booting from a volume Nova makes has
+// left BUILD, and tells whether its build failed. Deleting it earlier gains nothing, since Nova's
+// compute host deletes a server only once its build is over, and loses the boot volume when Nova
+// is still waiting for Cinder: the build then fails without recording the volume anywhere but in
+// the fault, which a deleted server no longer shows.
+func (d *Driver) settleBuild(ctx context.Context, s *scope, server *openstack.Server) (*openstack.Server, bool) {
+	wctx, cancel := context.WithTimeout(ctx, d.opts.DeleteTimeout)
+	defer cancel()
+	active, err := d.waitForActive(wctx, s, server, nil)
+	var fault *serverFaultError
+	switch {
+	case err == nil:
+		return active, false
+	case errors.As(err, &fault):
+		return fault.server, true
+	}
+	// Still building (or not to be seen): delete it now, and clean up as after a failed build.
+	klog.FromContext(ctx).Info("Deleting a server that is still being built", "server", server.ID, "err", err.Error())
+	return server, true
+}
+
+// volumeNotCreated finds the volume in Nova's fault "Volume <id> did not finish being created".
+var volumeNotCreated = regexp.MustCompile(`Volume ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) did not finish being created`)
+
+// novaVolumesOf are the volumes Nova made for a server whose build failed: those of its block
+// device mapping, and the boot volume its fault names when Cinder did not finish it in time,
+// which Nova never records in the mapping (nova/virt/block_device.py, _call_wait_func) and
+// fails to delete while it is still being created.
+func novaVolumesOf(server *openstack.Server) []openstack.AttachedVolume {
+	volumes := slices.Clone(server.Volumes)
+	for _, m := range volumeNotCreated.FindAllStringSubmatch(server.Fault.Message, -1) {
+		if !slices.ContainsFunc(volumes, func(v openstack.AttachedVolume) bool { return v.ID == m[1] }) {
+			volumes = append(volumes, openstack.AttachedVolume{ID: m[1], DeleteOnTermination: true})
+		}
+	}
+	return volumes
 }
 
 // cleanupIfFailed removes a server that ended in ERROR or stuck in BUILD, with what it had, so a
@@ -240,11 +287,18 @@ func volumeSettled(status string) bool {
 func (d *Driver) waitForGone(ctx context.Context, s *scope, server *openstack.Server) error {
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule(d.durations.of(learnKey(opDelete, s.region, len(server.AttachedVolumes) > 0)))
+	watch := d.watch.watch(s)
+	defer watch.release()
 	for {
 		if err := poll.wait(ctx); err != nil {
 			return err
 		}
-		current, err := s.compute.GetServer(ctx, server.ID)
+		current, listed, err := watch.look(ctx, s, server.ID, poll.staleness())
+		if err == nil && listed && current.Status == statusDeleted {
+			// A listing with changes-since shows deleted servers for good; only a GET tells
+			// whether the record is gone.
+			current, err = s.compute.GetServer(ctx, server.ID)
+		}
 		switch {
 		case openstack.IsNotFound(err):
 			poll.done()

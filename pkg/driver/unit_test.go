@@ -46,6 +46,13 @@ func TestStatusErrorClassification(t *testing.T) {
 			"creating server: HTTP 429: slow down"},
 		{"bad gateway", apiError(502, `<html>bad gateway</html>`), codes.Unavailable,
 			"creating server: HTTP 502: <html>bad gateway</html>"},
+		{"internal server error", apiError(500, `{"computeFault": {"code": 500, "message": "oops"}}`), codes.Unavailable,
+			"creating server: HTTP 500: oops"},
+		// 5xx other than 501 is transient, as for the retry policy (openstack.classifyError).
+		{"insufficient storage", apiError(507, `{"message": "full"}`), codes.Unavailable,
+			"creating server: HTTP 507: full"},
+		{"not implemented", apiError(501, `{"message": "no such API"}`), codes.Internal,
+			"creating server: HTTP 501: no such API"},
 		{"unavailable", apiError(503, `{"computeFault": {"code": 503, "message": "down"}}`), codes.Unavailable,
 			"creating server: HTTP 503: down"},
 		{"unauthorized", apiError(401, `{"error": {"code": 401, "title": "Unauthorized"}}`), codes.Unauthenticated,

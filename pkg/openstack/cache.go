@@ -1,15 +1,21 @@
 package openstack
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // lookupCache remembers name->object resolutions (flavors, images, security groups, networks)
 // of one session for a short time: they change rarely, and resolving them on every create was a
-// large share of the peer driver's requests. Failures are not cached.
+// large share of the peer driver's requests. Failures are not cached. Concurrent misses of one
+// name share one request: MCM creates a scaled-up pool's machines all at once.
 type lookupCache struct {
-	ttl time.Duration
+	ttl    time.Duration
+	flight singleflight.Group
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
@@ -36,12 +42,19 @@ func (c *lookupCache) get(kind, name string, load func() (any, error)) (any, err
 	if ok && now.Before(e.expires) {
 		return e.value, nil
 	}
-	v, err := load()
-	if err != nil {
-		return nil, err
+	v, err, shared := c.flight.Do(key, func() (any, error) {
+		v, err := load()
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.entries[key] = cacheEntry{value: v, expires: time.Now().Add(c.ttl)}
+		c.mu.Unlock()
+		return v, nil
+	})
+	if err != nil && shared && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The call that did the request gave up; that is no answer for this one.
+		return load()
 	}
-	c.mu.Lock()
-	c.entries[key] = cacheEntry{value: v, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return v, nil
+	return v, err
 }

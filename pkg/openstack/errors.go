@@ -105,24 +105,11 @@ func IsQuotaExceeded(err error) bool {
 }
 
 // IsTransient tells whether an error may go away by itself (rate limit, unavailable backend,
-// network failure): the caller should retry soon.
+// network failure): the caller should retry soon. A context that ended is not transient.
 func IsTransient(err error) bool {
-	switch code := StatusCode(err); {
-	case code == http.StatusTooManyRequests, code == http.StatusBadGateway, code == http.StatusServiceUnavailable,
-		code == http.StatusGatewayTimeout, code == http.StatusInternalServerError:
+	switch classifyError(err, fromAnywhere) {
+	case classTransient, classRateLimited:
 		return true
-	case code != 0:
-		return false
-	}
-	var timeout interface{ Timeout() bool }
-	if errors.As(err, &timeout) && timeout.Timeout() {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"connection reset", "connection refused", "EOF", "broken pipe", "timeout"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
 	}
 	return false
 }

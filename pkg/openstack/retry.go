@@ -2,7 +2,6 @@ package openstack
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -45,8 +44,8 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// retryIdempotent repeats idempotent requests (GET, HEAD, PUT, DELETE) after transient failures:
-// 5xx other than 501 and transport errors. POST is never repeated: a POST /servers whose response
+// retryIdempotent repeats idempotent requests (GET, HEAD, PUT, DELETE) after transient failures
+// (classTransient: 5xx other than 501 and transport errors). POST is never repeated: a POST /servers whose response
 // was lost may have created the server, and repeating it would make a second one. The driver finds
 // such a server by name and tag instead.
 func retryIdempotent(maxRetries uint) gophercloud.RetryFunc {
@@ -69,17 +68,9 @@ func idempotent(method string) bool {
 	return false
 }
 
-// transient tells whether err may go away on its own.
+// transient tells whether the retry policy repeats err (see classifyError).
 func transient(err error) bool {
-	if code := StatusCode(err); code != 0 {
-		return code >= 500 && code != http.StatusNotImplemented
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	// Anything else that reaches RetryFunc without a status code is a transport failure
-	// (connection reset, EOF, timeout) or a truncated body.
-	return true
+	return classifyError(err, fromRoundTrip) == classTransient
 }
 
 // backoff is 250ms doubling per attempt, capped at 8s, with jitter so retries spread out.

@@ -143,6 +143,24 @@ func (c *SessionCache) Session(ctx context.Context, creds *credentials.Credentia
 }
 
 func newSession(ctx context.Context, creds *credentials.Credentials, region string, opts SessionOptions) (*Session, error) {
+	provider, err := newProvider(creds, opts)
+	if err != nil {
+		return nil, err
+	}
+	authOpts := creds.AuthOptions()
+	authOpts.AllowReauth = true
+	if err := gopenstack.Authenticate(ctx, provider, authOpts); err != nil {
+		return nil, fmt.Errorf("authenticating with Keystone: %w", err)
+	}
+	skipVersionDiscovery(provider)
+	s := &Session{provider: provider, region: region, iface: availability(creds), opts: opts, lookups: newLookupCache(opts.LookupTTL), lastUsed: time.Now()}
+	return s, nil
+}
+
+// newProvider is the one construction of an unauthenticated provider client for creds: their
+// TLS settings, the client-side rate limit, the request timeout and the retry policy of opts.
+// Every client of this package (sessions, Identity) is made here.
+func newProvider(creds *credentials.Credentials, opts SessionOptions) (*gophercloud.ProviderClient, error) {
 	tlsConfig, err := creds.TLSConfig()
 	if err != nil {
 		return nil, fmt.Errorf("building TLS configuration from the credentials: %w", err)
@@ -165,19 +183,15 @@ func newSession(ctx context.Context, creds *credentials.Credentials, region stri
 	provider.MaxBackoffRetries = opts.MaxRetries
 	provider.RetryBackoffFunc = retryAfterBackoff(opts.MaxRetryAfter)
 	provider.RetryFunc = retryIdempotent(opts.MaxRetries)
+	return provider, nil
+}
 
-	authOpts := creds.AuthOptions()
-	authOpts.AllowReauth = true
-	if err := gopenstack.Authenticate(ctx, provider, authOpts); err != nil {
-		return nil, fmt.Errorf("authenticating with Keystone: %w", err)
+// availability is the catalog interface creds ask for; public by default.
+func availability(creds *credentials.Credentials) gophercloud.Availability {
+	if creds.Interface == "" {
+		return gophercloud.AvailabilityPublic
 	}
-	skipVersionDiscovery(provider)
-	iface := gophercloud.AvailabilityPublic
-	if creds.Interface != "" {
-		iface = gophercloud.Availability(trimSuffix(creds.Interface, "URL"))
-	}
-	s := &Session{provider: provider, region: region, iface: iface, opts: opts, lookups: newLookupCache(opts.LookupTTL), lastUsed: time.Now()}
-	return s, nil
+	return gophercloud.Availability(trimSuffix(creds.Interface, "URL"))
 }
 
 // skipVersionDiscovery makes service clients take the catalog's endpoint as it is when the

@@ -17,12 +17,12 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
+	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi/authapitest"
-	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // freePort is a port free on 127.0.0.1 a moment ago (--authapi-port 0 means disabled).
@@ -47,7 +47,7 @@ var _ = Describe("the registrar with the auth API", Ordered, func() {
 		dir, err := os.MkdirTemp("", "pco-registrar-authapi-")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(os.RemoveAll, dir)
-		mcmDir, err := framework.MCMModuleDir()
+		mcmDir, err := testenv.MCMModuleDir()
 		Expect(err).NotTo(HaveOccurred())
 		env, err = authapitest.Start(dir, filepath.Join(mcmDir, "kubernetes", "crds"))
 		Expect(err).NotTo(HaveOccurred())

@@ -23,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar/connect"
 )
 
 // Scheme knows the core kinds, MCM's and the registry's.
@@ -56,7 +57,7 @@ type Options struct {
 	// AuthAPI serves the per-user auth API when its Port is set.
 	AuthAPI AuthAPIOptions
 	// Connect limits what ClusterConnects may reach.
-	Connect ConnectOptions
+	Connect connect.Options
 }
 
 // AddFlags registers the settings on fs.

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 )
 
 // KeystoneUser is a user made through the Reseller API, logging in to Keystone with its
@@ -38,6 +35,10 @@ func WithKnownSecret(secret string) EnsureOption {
 	return func(o *ensureOptions) { o.knownSecret = secret }
 }
 
+// keystoneOptions tune the Keystone clients: pkg/openstack's production defaults (rate limit,
+// retries of idempotent requests and 429s, request timeout).
+var keystoneOptions = openstack.DefaultSessionOptions()
+
 // EnsureApplicationCredential makes sure the user has an application credential called name for
 // ku.ProjectID, and returns its ID and secret; created tells whether it made a new one.
 //
@@ -51,31 +52,32 @@ func EnsureApplicationCredential(ctx context.Context, ku KeystoneUser, name, des
 	for _, opt := range opts {
 		opt(&o)
 	}
-	client, userID, err := keystoneClient(ctx, ku)
+	keystone, err := identity(ctx, ku)
 	if err != nil {
 		return "", "", false, err
 	}
-	existing, err := findAppCreds(ctx, client, userID, name)
+	existing, err := keystone.ApplicationCredentials(ctx, name)
 	if err != nil {
-		return "", "", false, err
+		return "", "", false, fmt.Errorf("keystone: %w", err)
 	}
 	for _, ac := range existing {
 		if o.knownSecret != "" && ac.ProjectID == ku.ProjectID {
-			ok, err := secretWorks(ctx, ku.AuthURL, ac.ID, o.knownSecret)
+			ok, err := openstack.Authenticates(ctx, &credentials.Credentials{AuthURL: ku.AuthURL, ApplicationCredentialID: ac.ID, ApplicationCredentialSecret: o.knownSecret}, keystoneOptions)
 			if err != nil {
-				return "", "", false, err // Keystone trouble: do not delete a credential that may work
+				// Keystone trouble: do not delete a credential that may work.
+				return "", "", false, fmt.Errorf("keystone: checking application credential %s: %w", ac.ID, err)
 			}
 			if ok {
 				return ac.ID, o.knownSecret, false, nil
 			}
 		}
-		if err := applicationcredentials.Delete(ctx, client, userID, ac.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-			return "", "", false, fmt.Errorf("deleting application credential %q to re-create it: %w", name, err)
+		if err := keystone.DeleteApplicationCredential(ctx, ac.ID); err != nil && !openstack.IsNotFound(err) {
+			return "", "", false, fmt.Errorf("keystone: re-creating application credential %q: %w", name, err)
 		}
 	}
-	ac, err := applicationcredentials.Create(ctx, client, userID, applicationcredentials.CreateOpts{Name: name, Description: description}).Extract()
+	ac, err := keystone.CreateApplicationCredential(ctx, name, description)
 	if err != nil {
-		return "", "", false, fmt.Errorf("creating application credential %q: %w", name, err)
+		return "", "", false, fmt.Errorf("keystone: %w", err)
 	}
 	return ac.ID, ac.Secret, true, nil
 }
@@ -83,76 +85,31 @@ func EnsureApplicationCredential(ctx context.Context, ku KeystoneUser, name, des
 // DeleteApplicationCredential deletes the user's application credential called name; none is
 // fine.
 func DeleteApplicationCredential(ctx context.Context, ku KeystoneUser, name string) error {
-	client, userID, err := keystoneClient(ctx, ku)
+	keystone, err := identity(ctx, ku)
 	if err != nil {
 		return err
 	}
-	existing, err := findAppCreds(ctx, client, userID, name)
+	existing, err := keystone.ApplicationCredentials(ctx, name)
 	if err != nil {
-		return err
+		return fmt.Errorf("keystone: %w", err)
 	}
 	for _, ac := range existing {
-		if err := applicationcredentials.Delete(ctx, client, userID, ac.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-			return fmt.Errorf("deleting application credential %q: %w", name, err)
+		if err := keystone.DeleteApplicationCredential(ctx, ac.ID); err != nil && !openstack.IsNotFound(err) {
+			return fmt.Errorf("keystone: %w", err)
 		}
 	}
 	return nil
 }
 
-// keystoneClient logs the user in, scoped to its project, and returns an identity client and
-// the user's ID.
-func keystoneClient(ctx context.Context, ku KeystoneUser) (*gophercloud.ServiceClient, string, error) {
+// identity logs the user in, scoped to its project, through pkg/openstack.
+func identity(ctx context.Context, ku KeystoneUser) (openstack.Identity, error) {
 	if ku.AuthURL == "" || ku.Username == "" || ku.Password == "" || ku.DomainName == "" || ku.ProjectID == "" {
-		return nil, "", errors.New("keystone: AuthURL, DomainName, Username, Password and ProjectID are required")
+		return nil, errors.New("keystone: AuthURL, DomainName, Username, Password and ProjectID are required")
 	}
-	provider, err := openstack.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: ku.AuthURL, Username: ku.Username,
-		Password: ku.Password, DomainName: ku.DomainName, Scope: &gophercloud.AuthScope{ProjectID: ku.ProjectID}})
+	creds := &credentials.Credentials{AuthURL: ku.AuthURL, Username: ku.Username, Password: ku.Password, UserDomainName: ku.DomainName, ProjectID: ku.ProjectID}
+	keystone, err := openstack.NewIdentity(ctx, creds, keystoneOptions)
 	if err != nil {
-		return nil, "", fmt.Errorf("keystone: authenticating user %s in domain %s for project %s: %w", ku.Username, ku.DomainName, ku.ProjectID, err)
+		return nil, fmt.Errorf("keystone: user %s in domain %s for project %s: %w", ku.Username, ku.DomainName, ku.ProjectID, err)
 	}
-	var userID string
-	if res, ok := provider.GetAuthResult().(tokens.CreateResult); ok {
-		if u, err := res.ExtractUser(); err == nil {
-			userID = u.ID
-		}
-	}
-	if userID == "" {
-		return nil, "", errors.New("keystone: the token names no user")
-	}
-	client, err := openstack.NewIdentityV3(provider, gophercloud.EndpointOpts{})
-	if err != nil {
-		return nil, "", fmt.Errorf("keystone: identity client: %w", err)
-	}
-	return client, userID, nil
-}
-
-func findAppCreds(ctx context.Context, client *gophercloud.ServiceClient, userID, name string) ([]applicationcredentials.ApplicationCredential, error) {
-	pages, err := applicationcredentials.List(client, userID, applicationcredentials.ListOpts{Name: name}).AllPages(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing application credentials: %w", err)
-	}
-	all, err := applicationcredentials.ExtractApplicationCredentials(pages)
-	if err != nil {
-		return nil, fmt.Errorf("listing application credentials: %w", err)
-	}
-	var out []applicationcredentials.ApplicationCredential
-	for _, ac := range all {
-		if ac.Name == name { // in case a Keystone ignores the filter
-			out = append(out, ac)
-		}
-	}
-	return out, nil
-}
-
-// secretWorks authenticates with the credential: false on a 401, an error when Keystone did
-// not say.
-func secretWorks(ctx context.Context, authURL, id, secret string) (bool, error) {
-	_, err := openstack.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: authURL, ApplicationCredentialID: id, ApplicationCredentialSecret: secret})
-	switch {
-	case err == nil:
-		return true, nil
-	case gophercloud.ResponseCodeIs(err, http.StatusUnauthorized):
-		return false, nil
-	}
-	return false, fmt.Errorf("keystone: checking application credential %s: %w", id, err)
+	return keystone, nil
 }

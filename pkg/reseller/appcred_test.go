@@ -2,12 +2,14 @@ package reseller_test
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 )
 
@@ -56,5 +58,26 @@ var _ = Describe("Application credentials", func() {
 		_, _, _, err = reseller.EnsureApplicationCredential(ctx, ku, name, "d")
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).NotTo(ContainSubstring("wrong-pw"))
+	})
+
+	// The Keystone calls go through pkg/openstack: its retry policy repeats an idempotent
+	// request after a 5xx and any request after a 429.
+	It("rides out a Keystone 503 on the list and a 429 on the create", func(ctx SpecContext) {
+		seed := sim.Seed()
+		c := newClient(sim)
+		p, err := c.CreateProject(ctx, reseller.ProjectCreate{Name: uniq("acr"), Description: "d"})
+		Expect(err).NotTo(HaveOccurred())
+		u, err := c.CreateUser(ctx, reseller.UserCreate{Name: uniq("acr") + "@ctl.k8s", Description: "d", Password: "Pw-acr-1"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.AddProjectMember(ctx, p.ID, u.ID)).To(Succeed())
+		ku := reseller.KeystoneUser{AuthURL: sim.AuthURL(), DomainName: seed.ResellerDomain, Username: u.Name, Password: "Pw-acr-1", ProjectID: p.ID}
+
+		defer sim.RemoveFault(sim.InjectFault(ossim.Fault{Service: "identity", Method: http.MethodGet, Path: "application_credentials", Kind: ossim.FaultError, Status: http.StatusServiceUnavailable, Count: 1}))
+		defer sim.RemoveFault(sim.InjectFault(ossim.Fault{Service: "identity", Method: http.MethodPost, Path: "application_credentials", Kind: ossim.FaultRateLimit, RetryAfter: time.Second, Count: 1}))
+		_, secret, created, err := reseller.EnsureApplicationCredential(ctx, ku, p.Name+"-"+u.Name, "d")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(created).To(BeTrue())
+		Expect(secret).NotTo(BeEmpty())
+		Expect(sim.ApplicationCredentials(u.ID)).To(HaveLen(1))
 	})
 })

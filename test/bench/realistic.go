@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +36,7 @@ type realisticResult struct {
 	cycleWall            time.Duration // summed over the machines: each one's up and down calls
 	wall                 time.Duration // first call to last answer
 	volumesLeft          int
+	counts               ossim.Counts // per request kind, for the breakdown line
 }
 
 // benchRealistic brings machines machines up at once (GetMachineStatus, CreateMachine,
@@ -74,6 +78,7 @@ func benchRealistic(machines int) error {
 		machines, disklessFlavor, realisticRootDisk, ossim.RealisticLatencies().Build, ossim.RealisticLatencies().BuildVolume, ossim.RealisticLatencies().Delete,
 		ossim.RealisticLatencies().Volume, ours.wall.Seconds(), peer.wall.Seconds(), ours.volumesLeft, peer.volumesLeft)
 	fmt.Println("# requests_per_cycle_realistic: all requests (up and down) / machines; cycle_wall_seconds_realistic: mean of each machine's call time up plus down; requests_per_machine_realistic: requests until every machine is up / machines")
+	fmt.Printf("# realistic requests by kind, ours: %s\n# realistic requests by kind, peer: %s\n", oneLine(ours.counts), oneLine(peer.counts))
 	line("requests_per_cycle_realistic", float64(ours.requests)/n, float64(peer.requests)/n)
 	line("cycle_wall_seconds_realistic", ours.cycleWall.Seconds()/n, peer.cycleWall.Seconds()/n)
 	line("requests_per_machine_realistic", float64(ours.upRequests)/n, float64(peer.upRequests)/n)
@@ -112,7 +117,8 @@ func runRealistic(d mcmdriver.Driver, sim *ossim.Sim, machines int) (realisticRe
 		return res, err
 	}
 	res.wall = time.Since(start)
-	res.requests = sim.Counts().Total()
+	res.counts = sim.Counts()
+	res.requests = res.counts.Total()
 	for _, t := range took {
 		res.cycleWall += t
 	}
@@ -159,4 +165,13 @@ func each(n int, f func(int) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// oneLine prints counters as "kind=n; kind=n" on one line, sorted by kind.
+func oneLine(c ossim.Counts) string {
+	parts := make([]string, 0, len(c))
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, c[k]))
+	}
+	return strings.Join(parts, "; ")
 }

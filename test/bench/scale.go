@@ -19,6 +19,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -114,7 +115,7 @@ func benchScale(cfg scaleConfig) error {
 	ctrllog.SetLogger(logr.Discard()) // envtest logs through controller-runtime; the bench needs none of it
 	start := time.Now()
 	fmt.Fprintln(os.Stderr, "# scale: building or finding kube-apiserver/etcd and the peer's machine-controller ...")
-	if _, err := framework.EnvtestAssets(); err != nil {
+	if _, err := testenv.EnvtestAssets(); err != nil {
 		return err
 	}
 	peer, err := framework.PeerProviderBinary()

@@ -70,6 +70,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 type config struct {
@@ -124,6 +127,9 @@ func main() {
 	flag.StringVar(&cfg.realClouds, "real-clouds", "", "clouds.yaml of the real OpenStack lab: restart its services instead of simulator faults (make chaos-openstack)")
 	flag.StringVar(&cfg.realCloud, "real-cloud", "oslab-demo", "with -real-clouds, the cloud in it")
 	flag.Parse()
+	// envtest logs through controller-runtime, which otherwise prints a "log.SetLogger(...) was
+	// never called" stack trace; the controllers' own logs are in the stack's folder.
+	ctrllog.SetLogger(logr.Discard())
 	for _, f := range strings.Split(seq, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 0 {

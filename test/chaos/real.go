@@ -25,7 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/test/secretscan"
 )
 
 // labServices are the real lab's services make chaos-openstack restarts, each at least once
@@ -191,7 +193,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	if err != nil {
 		return false, err
 	}
-	if _, err := framework.EnvtestAssets(); err != nil {
+	if _, err := testenv.EnvtestAssets(); err != nil {
 		return false, err
 	}
 	stack, err := framework.StartStack(framework.StackOptions{
@@ -230,7 +232,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	}
 	base := takeBaseline(srvs, ps, vs)
 
-	sec := framework.NewSecrets()
+	sec := secretscan.NewSecrets()
 	if b, err := os.ReadFile(cfg.realClouds); err == nil {
 		sec.AddStructured("clouds.yaml", string(b))
 	}
@@ -309,7 +311,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 			}
 		}
 	}
-	restartScript := filepath.Join(framework.RepoRoot(), "test", "e2e", "openstack", "restart.sh")
+	restartScript := filepath.Join(testenv.RepoRoot(), "test", "e2e", "openstack", "restart.sh")
 	restarted := map[string]int{}
 	crashes := 0
 	checkAlive := func() error {
@@ -345,7 +347,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 				d := plan[0]
 				plan = plan[1:]
 				if d.service == "" {
-					metricsText.WriteString(framework.ScrapeMetrics(stack.ProviderPort))
+					metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
 					snapshotObjects(fmt.Sprintf("before kill %d", restarted["machine-controller"]+1))
 					stack.Provider.Kill()
 					if err := stack.Provider.Restart(); err != nil {
@@ -414,7 +416,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 		return false, err
 	}
 	fmt.Printf("%s converged=%t (%s); scaling to 0\n", stamp(), converged, state())
-	metricsText.WriteString(framework.ScrapeMetrics(stack.ProviderPort))
+	metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
 	snapshotObjects("at the final count")
 	if err := setReplicas(0, 0); err != nil {
 		return false, err
@@ -452,7 +454,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 	}
 	fmt.Printf("CHAOS restarts %s server_posts=%d max_posts_per_machine=%d\n", strings.Join(rs, " "), t.posts, t.maxPostsPerMachine)
 	snapshotObjects("at the end")
-	leaked, err := scanSecrets(stack, sec, nil, objectSnapshots, metricsText.String()+framework.ScrapeMetrics(stack.ProviderPort))
+	leaked, err := scanSecrets(stack, sec, nil, objectSnapshots, metricsText.String()+secretscan.ScrapeMetrics(stack.ProviderPort))
 	if err != nil {
 		return false, err
 	}

@@ -15,7 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/test/secretscan"
 )
 
 // restart is one planned stop of the machine-controller.
@@ -55,7 +57,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	}
 	fmt.Printf("chaos: seed=%d rounds=%d round-time=%s restarts=%d final=%d v=%d latency-scale=%g dir=%s\n",
 		cfg.seed, cfg.rounds, cfg.roundTime, cfg.restarts, cfg.final, cfg.verbosity, cfg.latencyScale, dir)
-	if _, err := framework.EnvtestAssets(); err != nil {
+	if _, err := testenv.EnvtestAssets(); err != nil {
 		return false, err
 	}
 	latencies := ossim.RealisticLatencies().Scaled(cfg.latencyScale)
@@ -87,7 +89,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 
 	seed := stack.Sim.Seed()
 	base := takeBaseline(stack.Sim.Servers(), stack.Sim.Ports(), stack.Sim.Volumes())
-	sec := framework.NewSecrets()
+	sec := secretscan.NewSecrets()
 	sec.Add("Secret pco-credentials password", seed.Password)
 	sec.Add("simulator other user's password", seed.OtherPassword)
 	sec.Add("simulator reseller password", seed.ResellerPassword)
@@ -231,7 +233,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 			if len(plan) > 0 && time.Since(begin) >= plan[0].at {
 				r := plan[0]
 				plan = plan[1:]
-				metricsText.WriteString(framework.ScrapeMetrics(stack.ProviderPort))
+				metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
 				snapshotObjects(fmt.Sprintf("before restart %d", restarts+1))
 				kind := "SIGTERM+start"
 				before := state()
@@ -288,7 +290,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	} else {
 		fmt.Printf("%s NOT converged after %s (%s); scaling to 0\n", stamp(), cfg.convergeTimeout, state())
 	}
-	metricsText.WriteString(framework.ScrapeMetrics(stack.ProviderPort))
+	metricsText.WriteString(secretscan.ScrapeMetrics(stack.ProviderPort))
 	snapshotObjects("at the final count")
 	if err := setReplicas(0, 0); err != nil {
 		return false, err
@@ -336,7 +338,7 @@ func run(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err error) {
 	}
 
 	snapshotObjects("at the end")
-	leaked, err := scanSecrets(stack, sec, proxy, objectSnapshots, metricsText.String()+framework.ScrapeMetrics(stack.ProviderPort))
+	leaked, err := scanSecrets(stack, sec, proxy, objectSnapshots, metricsText.String()+secretscan.ScrapeMetrics(stack.ProviderPort))
 	if err != nil {
 		return false, err
 	}
@@ -353,7 +355,7 @@ func pinnedReplicas(seq []int, round int) int {
 // scanSecrets looks for every known secret in every form in the logs, the MCM objects (their
 // statuses included) and Events of the control namespace taken during the run, and the
 // metrics, and prints where it found them.
-func scanSecrets(stack *framework.Stack, sec *framework.Secrets, proxy *framework.TokenProxy, objs []framework.ObjectJSON, metrics string) (int, error) {
+func scanSecrets(stack *framework.Stack, sec *secretscan.Secrets, proxy *framework.TokenProxy, objs []framework.ObjectJSON, metrics string) (int, error) {
 	var tokens []string
 	issued := 0
 	if proxy != nil { // on the simulator: every Keystone token that passed
@@ -363,9 +365,9 @@ func scanSecrets(stack *framework.Stack, sec *framework.Secrets, proxy *framewor
 	for i, t := range tokens {
 		sec.Add(fmt.Sprintf("Keystone token #%d", i+1), t)
 	}
-	sc := framework.NewScanner(sec.AllNeedles())
+	sc := secretscan.NewScanner(sec.AllNeedles())
 	sc.TokenShapes = true
-	var findings []framework.Finding
+	var findings []secretscan.Finding
 	for _, p := range []*framework.Process{stack.MCM, stack.Provider} {
 		b, err := os.ReadFile(p.LogPath)
 		if err != nil {
@@ -381,5 +383,5 @@ func scanSecrets(stack *framework.Stack, sec *framework.Secrets, proxy *framewor
 	findings = append(findings, sc.Scan("/metrics", []byte(metrics))...)
 	fmt.Printf("secrets: %d values (%s; %d Keystone tokens seen, %d issued by the simulator; on a real cloud they are found by their shape) in %d needles of every form; scanned 2 logs, %d Machine, %d MachineSet, %d MachineDeployment and %d Event snapshots, %d bytes of /metrics\n",
 		sec.Len(), sec.Kinds(), len(tokens), issued, len(sc.Needles), kinds["Machine"], kinds["MachineSet"], kinds["MachineDeployment"], kinds["Event"], len(metrics))
-	return framework.ReportFindings(os.Stdout, findings), nil
+	return secretscan.ReportFindings(os.Stdout, findings), nil
 }

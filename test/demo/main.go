@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
@@ -45,34 +46,53 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	flag.BoolVar(&resellerMode, "reseller", false, "run the machines in a reseller project made by the reseller controller (kubernetes/examples/reseller)")
 	flag.Parse()
+	// Before anything logs: envtest, the registrar and the reseller controller log through
+	// controller-runtime, which otherwise prints a "log.SetLogger(...) was never called" stack
+	// trace. The demo prints its own progress; the controllers' logs are in their log files.
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *replicas, *check, *timeout); err != nil {
+	err := run(ctx, *replicas, *check, *timeout)
+	if interrupted := ctx.Err() != nil; interrupted && !*check {
+		// Ctrl-C is how the demo ends: run has cleaned up, so it is a success.
+		return
+	} else if interrupted {
+		err = errors.New("interrupted before the machines were Running")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, replicas int, check bool, timeout time.Duration) error {
+func run(ctx context.Context, replicas int, check bool, timeout time.Duration) (err error) {
 	dir, err := os.MkdirTemp("", "pco-demo-")
 	if err != nil {
 		return err
 	}
+	// Registered before the stack starts: Ctrl-C while it starts (go build gets the signal too)
+	// must not leave the folder behind. A failure keeps the folder for its logs.
+	var stack *framework.Stack
+	defer func() {
+		fmt.Print("Stopping the controllers, kube-apiserver, etcd and the simulator ... ")
+		stack.Stop() // nil-safe; a stack that failed to start has stopped itself
+		if err != nil && ctx.Err() == nil {
+			fmt.Printf("stopped; logs kept in %s\n", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+		fmt.Println("cleaned up")
+	}()
 	fmt.Println("Building kube-apiserver/etcd (cached after the first run), machine-controller-manager and machine-controller ...")
-	assets, err := framework.EnvtestAssets()
+	assets, err := testenv.EnvtestAssets()
 	if err != nil {
 		return err
 	}
 	fmt.Println("Starting the OpenStack simulator, kube-apiserver + etcd, MCM, machine-controller and the node simulator ...")
-	stack, err := framework.StartStack(framework.StackOptions{Dir: dir, Sim: ossim.Options{BuildTime: 3 * time.Second}, Verbosity: 2})
+	stack, err = framework.StartStack(framework.StackOptions{Dir: dir, Sim: ossim.Options{BuildTime: 3 * time.Second}, Verbosity: 2})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		fmt.Println("Stopping everything ...")
-		stack.Stop()
-		_ = os.RemoveAll(dir)
-	}()
 	registry, err := startRegistrar(ctx, stack)
 	if err != nil {
 		return err
@@ -165,7 +185,6 @@ var resellerMode bool
 // binding, waits for its credentials Secret, makes the keypair the MachineClass names with them
 // (as the project's owner would) and returns the MachineDeployment to apply.
 func resellerObjects(ctx context.Context, stack *framework.Stack) ([]*unstructured.Unstructured, error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	mgr, id, err := controllers.NewManager(ctx, stack.CP.Config, controllers.ManagerOptions{
 		Options: controllers.Options{Namespace: stack.Opts.Namespace}, MetricsAddr: "0", HealthAddr: "0",
 	})
@@ -217,7 +236,6 @@ func resellerObjects(ctx context.Context, stack *framework.Stack) ([]*unstructur
 // startRegistrar runs the cluster registrar in this process against the local control plane
 // (control and target are the same cluster here) and returns a client that reads the registry.
 func startRegistrar(ctx context.Context, stack *framework.Stack) (client.Client, error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	mgr, err := registrar.NewManager(ctx, registrar.Options{
 		ControlConfig: stack.CP.Config, TargetConfig: stack.CP.Config, ControlNamespace: stack.Opts.Namespace,
 		MetricsAddr: "0", HealthAddr: "0", Resync: 2 * time.Second, SkipNameValidation: true,

@@ -14,7 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 )
 
 // grant is one row of docs/install.md's RBAC table, or one rule of a rendered Role or
@@ -55,7 +55,7 @@ func (g grant) equals(rule grant) bool { return g.covers(rule) && rule.covers(g)
 // rbacTable reads the RBAC table of docs/install.md.
 func rbacTable() []grant {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "docs", "install.md"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "install.md"))
 	Expect(err).NotTo(HaveOccurred())
 	list := func(cell string) []string {
 		var out []string
@@ -101,9 +101,9 @@ func rbacTable() []grant {
 // ClusterRoles with the subjects bound to them, and the roles it binds without defining them.
 func renderedGrants(args ...string) (rules []grant, boundOnly []grant) {
 	GinkgoHelper()
-	bin, err := framework.HelmBinary()
+	bin, err := testenv.HelmBinary()
 	Expect(err).NotTo(HaveOccurred())
-	chart := filepath.Join(framework.RepoRoot(), "charts", "mcm-provider-pco")
+	chart := filepath.Join(testenv.RepoRoot(), "charts", "mcm-provider-pco")
 	out, err := exec.Command(bin, append([]string{"template", "pco", chart, "--namespace", "garden"}, args...)...).CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "helm template:\n%s", out)
 

@@ -21,14 +21,14 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 )
 
 var _ = Describe("delivery", func() {
-	chart := filepath.Join(framework.RepoRoot(), "charts", "mcm-provider-pco")
+	chart := filepath.Join(testenv.RepoRoot(), "charts", "mcm-provider-pco")
 
 	helm := func(args ...string) string {
-		bin, err := framework.HelmBinary()
+		bin, err := testenv.HelmBinary()
 		Expect(err).NotTo(HaveOccurred())
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+stack.CP.KubeconfigPath, "HELM_CACHE_HOME="+GinkgoT().TempDir(),
@@ -38,7 +38,7 @@ var _ = Describe("delivery", func() {
 		return string(out)
 	}
 	helmFails := func(args ...string) string {
-		bin, err := framework.HelmBinary()
+		bin, err := testenv.HelmBinary()
 		Expect(err).NotTo(HaveOccurred())
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		Expect(err).To(HaveOccurred(), "helm %s:\n%s", strings.Join(args, " "), out)
@@ -73,7 +73,7 @@ var _ = Describe("delivery", func() {
 	})
 
 	It("has appVersion equal to VERSION and image tags v<VERSION>", func() {
-		b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "VERSION"))
+		b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "VERSION"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(chartAppVersion()).To(Equal(strings.TrimSpace(string(b))), "charts/mcm-provider-pco/Chart.yaml appVersion")
 		out := helm("template", "pco", chart, "--set", "reseller.enabled=true")
@@ -83,7 +83,7 @@ var _ = Describe("delivery", func() {
 	})
 
 	It("carries MCM's CRDs as the pinned module has them, kept on uninstall, only when mcm.crds.enabled", func() {
-		mcmDir, err := framework.MCMModuleDir()
+		mcmDir, err := testenv.MCMModuleDir()
 		Expect(err).NotTo(HaveOccurred())
 		module, err := filepath.Glob(filepath.Join(mcmDir, "kubernetes", "crds", "machine.sapcloud.io_*.yaml"))
 		Expect(err).NotTo(HaveOccurred())
@@ -109,7 +109,7 @@ var _ = Describe("delivery", func() {
 			Expect(stack.CP.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 		helm("install", "first", chart, "--namespace", "reseller-a", "--set", "reseller.enabled=true", "--set", "registrar.enabled=false")
-		bin, err := framework.HelmBinary()
+		bin, err := testenv.HelmBinary()
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {
 			cmd := exec.Command(bin, "uninstall", "first", "--namespace", "reseller-a")
@@ -242,7 +242,7 @@ var _ = Describe("delivery", func() {
 
 	It("applies kubernetes/rbac with server-side apply", func(ctx SpecContext) {
 		Expect(stack.CP.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "machine-controller"}})).To(Or(Succeed(), MatchError(ContainSubstring("already exists"))))
-		files, err := filepath.Glob(filepath.Join(framework.RepoRoot(), "kubernetes", "rbac", "*.yaml"))
+		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "kubernetes", "rbac", "*.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(files).NotTo(BeEmpty())
 		for _, f := range files {
@@ -263,7 +263,7 @@ var _ = Describe("delivery", func() {
 // chartAppVersion is Chart.yaml's appVersion.
 func chartAppVersion() string {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "charts", "mcm-provider-pco", "Chart.yaml"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "charts", "mcm-provider-pco", "Chart.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	var c struct {
 		AppVersion string `json:"appVersion"`

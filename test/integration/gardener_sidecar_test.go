@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -122,7 +123,7 @@ exec "$@"`
 	})
 
 	It("brings the extension-rendered MachineClass's machines to Running, one server each, with the pool's node labels and taints", func(ctx SpecContext) {
-		Expect(applyRenderedClass(ctx, ns, filepath.Join(framework.RepoRoot(), "test", "gardener", "testdata", "rendered", "name-pinned-subnet.yaml"))).To(Succeed())
+		Expect(applyRenderedClass(ctx, ns, filepath.Join(testenv.RepoRoot(), "test", "gardener", "testdata", "rendered", "name-pinned-subnet.yaml"))).To(Succeed())
 		classes := &mcmv1alpha1.MachineClassList{}
 		Expect(stack.CP.Client.List(ctx, classes, client.InNamespace(ns))).To(Succeed())
 		Expect(classes.Items).To(HaveLen(1))

@@ -36,6 +36,7 @@ import (
 
 	"github.com/pco-mcm/mcm-provider-pco/pkg/logfilter"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/test/secretscan"
 )
 
 // No secret in any log (issue 7, item 5): the suite runs every controller at its most verbose
@@ -117,7 +118,7 @@ func inProcessTail(n int) string {
 
 // secretScan records secrets and the objects that may show them while the suite runs.
 type secretScan struct {
-	sec   *framework.Secrets
+	sec   *secretscan.Secrets
 	proxy *framework.TokenProxy // simulator only
 	stop  context.CancelFunc
 	done  sync.WaitGroup
@@ -150,7 +151,7 @@ func (c keystoneProxy) Fixture() framework.CloudFixture {
 
 // startSecretScan begins recording; call it right after StartStack, before any spec.
 func startSecretScan(cloudsFile string) (*secretScan, error) {
-	s := &secretScan{sec: framework.NewSecrets(), seen: map[[sha256.Size]byte]bool{}}
+	s := &secretScan{sec: secretscan.NewSecrets(), seen: map[[sha256.Size]byte]bool{}}
 	s.sec.Add("cloud fixture password", stack.Cloud.Fixture().Password)
 	cfg := stack.CP.Config
 	s.sec.AddPEM("admin kubeconfig client key", cfg.KeyData)
@@ -210,7 +211,7 @@ func (s *secretScan) collectSimUserData() {
 	for _, srv := range stack.Sim.Servers() {
 		s.sec.Add("userData of server "+srv.Name, srv.UserData)
 	}
-	s.sec.CollectSimUserData(stack.Sim)
+	framework.CollectSimUserData(s.sec, stack.Sim)
 }
 
 var (
@@ -324,9 +325,9 @@ func (s *secretScan) finish(ctx context.Context) {
 	}
 	klog.Flush()
 
-	sc := framework.NewScanner(s.sec.AllNeedles())
+	sc := secretscan.NewScanner(s.sec.AllNeedles())
 	sc.TokenShapes = true
-	var findings []framework.Finding
+	var findings []secretscan.Finding
 
 	// Every log file of the stack's folder: MCM's, our machine-controller's and the in-process
 	// ones.
@@ -357,11 +358,11 @@ func (s *secretScan) finish(ctx context.Context) {
 
 	// The controllers' metrics.
 	metrics := map[string]string{
-		"machine-controller /metrics":   framework.ScrapeMetrics(stack.ProviderPort),
+		"machine-controller /metrics":   secretscan.ScrapeMetrics(stack.ProviderPort),
 		"in-process controller metrics": inProcessMetrics(),
 	}
 	if port := mcmMetricsPort(); port != 0 {
-		metrics["machine-controller-manager /metrics"] = framework.ScrapeMetrics(port)
+		metrics["machine-controller-manager /metrics"] = secretscan.ScrapeMetrics(port)
 	}
 	metricLines := 0
 	for place, text := range metrics {
@@ -375,11 +376,11 @@ func (s *secretScan) finish(ctx context.Context) {
 		"logs in %s; scanned %d log files, %d object versions, %d metrics lines (%d endpoints)\n",
 		s.sec.Len(), s.sec.TooShort(), issued, len(sc.Needles), stack.Opts.Dir, len(logs), len(objects), metricLines, len(metrics))
 	fmt.Fprintf(out, "secrets known: %s\n", s.sec.Kinds())
-	framework.ReportFindings(out, findings)
+	secretscan.ReportFindings(out, findings)
 	line := fmt.Sprintf("SECRETS scanned_files=%d scanned_lines=%d secrets=%d leaked=%d", len(logs), lines, s.sec.Len(), len(findings))
 	fmt.Fprintln(out, line)
 	AddReportEntry("secret scan", line)
 	if len(findings) > 0 {
-		Fail(fmt.Sprintf("%d secret(s) found (secret, form, place:line; logs in %s):\n%s", len(findings), stack.Opts.Dir, framework.FindingList(findings, 100)))
+		Fail(fmt.Sprintf("%d secret(s) found (secret, form, place:line; logs in %s):\n%s", len(findings), stack.Opts.Dir, secretscan.FindingList(findings, 100)))
 	}
 }

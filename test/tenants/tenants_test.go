@@ -36,16 +36,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
+	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi/authapitest"
-	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/authapi/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
+	clusterconnect "github.com/pco-mcm/mcm-provider-pco/pkg/registrar/connect"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 func TestTenants(t *testing.T) {
@@ -90,7 +91,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(sim.Close)
 
 	dir := GinkgoT().TempDir()
-	mcmDir, err := framework.MCMModuleDir()
+	mcmDir, err := testenv.MCMModuleDir()
 	Expect(err).NotTo(HaveOccurred())
 	env, err = authapitest.Start(dir, filepath.Join(mcmDir, "kubernetes", "crds"))
 	Expect(err).NotTo(HaveOccurred())
@@ -125,7 +126,7 @@ var _ = BeforeSuite(func() {
 		MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true, Resync: time.Minute,
 		AuthAPI: registrar.AuthAPIOptions{Port: port, BindAddress: "127.0.0.1", RegisterAPIService: true,
 			ServiceName: svcName, ServicePort: port, MaxWatchesPerUser: maxWatches},
-		Connect: registrar.ConnectOptions{ConfigNamespaces: []string{registryNS, eveProjNS}},
+		Connect: clusterconnect.Options{ConfigNamespaces: []string{registryNS, eveProjNS}},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() { defer GinkgoRecover(); Expect(gmgr.Start(mctx)).To(Succeed()) }()
@@ -263,7 +264,7 @@ func login(data map[string][]byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = framework.Login(context.Background(), creds)
+	_, err = testenv.Login(context.Background(), creds)
 	return err
 }
 
@@ -544,9 +545,9 @@ var _ = Describe("a hostile tenant", Ordered, func() {
 				Data: map[string][]byte{regv1.KeyKubeconfig: kubeconfig("    server: https://c9.example:6443")}})).To(Succeed())
 			connect("steal-vic", regv1.SecretKeyReference{Namespace: vicNS, Name: "vic-admin"})
 			connect("steal-registry", regv1.SecretKeyReference{Namespace: registryNS, Name: "cluster-c9-auth"})
-			Eventually(status("steal-vic")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonInvalidSpec),
+			Eventually(status("steal-vic")).Should(And(HaveField("Failed", true), HaveField("Reason", clusterconnect.ReasonInvalidSpec),
 				HaveField("Message", ContainSubstring("not one the registrar reads kubeconfigs from"))))
-			Eventually(status("steal-registry")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonInvalidSpec),
+			Eventually(status("steal-registry")).Should(And(HaveField("Failed", true), HaveField("Reason", clusterconnect.ReasonInvalidSpec),
 				HaveField("Message", ContainSubstring("which the registrar made"))))
 			Expect(admin.Get(ctx, client.ObjectKey{Name: "steal-vic"}, &regv1.ClusterInfo{})).To(Satisfy(apierrors.IsNotFound))
 		})
@@ -567,7 +568,7 @@ var _ = Describe("a hostile tenant", Ordered, func() {
 			}
 			for name, want := range map[string]string{"proxy": "proxy-url", "http": "plain http", "insecure": "insecure-skip-tls-verify",
 				"metadata": "metadata address", "loopback": "loopback", "local": "loopback"} {
-				Eventually(status("eve-"+name)).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonInvalidKubeconfig),
+				Eventually(status("eve-"+name)).Should(And(HaveField("Failed", true), HaveField("Reason", clusterconnect.ReasonInvalidKubeconfig),
 					HaveField("Message", ContainSubstring(want))), name)
 			}
 			var infos regv1.ClusterInfoList

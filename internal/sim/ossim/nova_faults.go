@@ -21,7 +21,7 @@ const (
 	// image (block_device_allocate_retries 60, interval 3 s), VolumeNotCreated turned into
 	// InvalidBDM and then BuildAbortException. Word for word as the Zed lab said it when
 	// cinder-volume missed the create while rabbitmq restarted (make chaos-openstack).
-	FaultVolumeNotCreated = "Build of instance {id} aborted: Volume {volume} did not finish being created even after we waited 202 seconds or 61 attempts. And its status is creating."
+	FaultVolumeNotCreated = "Build of instance {id} aborted: Volume {volume} " + volumeNotCreatedText + " even after we waited 202 seconds or 61 attempts. And its status is creating."
 )
 
 // faultMessage fills in a fault message's placeholders.
@@ -55,11 +55,15 @@ func (s *Sim) leavePorts(srv *server, at time.Time) {
 	srv.portIDs = rest
 }
 
+// volumeNotCreatedText is the part of FaultVolumeNotCreated that tells the volume never got into
+// the server's block device mapping.
+const volumeNotCreatedText = "did not finish being created"
+
 // leaveVolume keeps a volume Nova made for a failed build, as when Nova's cleanup found it still
 // being made from the image: Cinder refuses the delete and Nova gives up. It is not attached,
-// still "creating" for a while (then available), unnamed as Nova makes it, and stays listed in
-// the server's volumes_attached (its block device mapping) until the server is gone, which does
-// not delete it.
+// still "creating" for a while (then available), unnamed as Nova makes it; deleting the server
+// does not delete it. After other faults it stays listed in the server's volumes_attached until
+// the server is gone; after FaultVolumeNotCreated only the fault names it.
 func (s *Sim) leaveVolume(v *volume, at time.Time) {
 	v.attachedTo, v.status, v.updated = "", "creating", at
 	v.availableAt = at.Add(s.latency(volumeChange))

@@ -271,8 +271,9 @@ func hasAny(have, want []string) bool {
 	return slices.ContainsFunc(want, func(w string) bool { return slices.Contains(have, w) })
 }
 
-// deleteServer is accepted in any state; the server shows task_state "deleting" for DeleteTime,
-// then is gone with its ports and volumes handled as Nova does.
+// deleteServer is accepted in any state; the server shows task_state "deleting" for DeleteTime
+// (after the rest of its build, if it is building), then is gone with its ports and volumes
+// handled as Nova does.
 func (c *call) deleteServer() {
 	srv := c.serverOf()
 	if srv == nil {
@@ -287,7 +288,13 @@ func (c *call) deleteServer() {
 		srv.lostDeletes++
 	default:
 		srv.lingering = false
-		srv.deletedAt, srv.taskState, srv.updated, srv.deleteTime = now, "deleting", now, c.s.latency(serverDelete)
+		start := now
+		if srv.status == "BUILD" && !srv.stuck && srv.buildDone.After(now) {
+			// Nova's compute host deletes an instance only once its build is over (both hold
+			// the instance's lock), and a build that fails meanwhile cleans up as usual.
+			start = srv.buildDone
+		}
+		srv.deletedAt, srv.taskState, srv.updated, srv.deleteTime = start, "deleting", now, c.s.latency(serverDelete)
 	}
 	c.status(http.StatusNoContent)
 }

@@ -70,3 +70,14 @@ func (s *Sim) ApplicationCredentials(userID string) []string {
 	slices.SortFunc(out, strings.Compare)
 	return out
 }
+
+// ExpireResellerTokens ends every Reseller API bearer token now, as if its lifetime had run out,
+// and returns how many there were: the next request with one gets 401. Tests expire tokens at a
+// point of their choosing with it instead of racing a short ResellerTokenTTL.
+func (s *Sim) ExpireResellerTokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.st.resellerTokens)
+	clear(s.st.resellerTokens)
+	return n
+}

@@ -309,29 +309,21 @@ func (s *Sim) tick() {
 	now := time.Now()
 	st := s.st
 	for _, srv := range st.servers {
-		switch {
-		case !srv.deletedAt.IsZero():
-			switch age := now.Sub(srv.deletedAt); {
-			case age >= srv.deleteTime:
-				s.removeServer(srv)
-				s.forget(srv, now)
-			case age >= srv.deleteTime*3/4 && srv.status != "DELETED":
-				// Real Nova (seen on Zed) shows the instance as DELETED, vm_state deleted and no
-				// task, for a moment after the host destroyed it and before GET answers 404.
-				srv.status, srv.taskState, srv.updated = "DELETED", "", now
-			}
-		case srv.status == "BUILD" && !srv.stuck && !now.Before(srv.buildDone):
-			srv.updated = srv.buildDone
-			if srv.failMsg != "" {
-				s.failBuild(srv, srv.buildDone)
-				continue
-			}
-			srv.status, srv.launched = "ACTIVE", srv.buildDone
-			for _, pid := range srv.portIDs {
-				if p := st.ports[pid]; p != nil {
-					p.status = "ACTIVE"
-				}
-			}
+		if srv.status == "BUILD" && !srv.stuck && !now.Before(srv.buildDone) {
+			// Also for a server deleted while building: deleteServer put its deletion after this.
+			s.endBuild(srv)
+		}
+		if srv.deletedAt.IsZero() {
+			continue
+		}
+		switch age := now.Sub(srv.deletedAt); {
+		case age >= srv.deleteTime:
+			s.removeServer(srv)
+			s.forget(srv, now)
+		case age >= srv.deleteTime*3/4 && srv.status != "DELETED":
+			// Real Nova (seen on Zed) shows the instance as DELETED, vm_state deleted and no
+			// task, for a moment after the host destroyed it and before GET answers 404.
+			srv.status, srv.taskState, srv.updated = "DELETED", "", now
 		}
 	}
 	for id, v := range st.volumes {
@@ -350,6 +342,21 @@ func (s *Sim) tick() {
 	for id, exp := range st.resellerTokens {
 		if now.After(exp.Add(time.Hour)) {
 			delete(st.resellerTokens, id)
+		}
+	}
+}
+
+// endBuild ends a server's build at buildDone: ACTIVE, or ERROR with its fault.
+func (s *Sim) endBuild(srv *server) {
+	srv.updated = srv.buildDone
+	if srv.failMsg != "" {
+		s.failBuild(srv, srv.buildDone)
+		return
+	}
+	srv.status, srv.launched = "ACTIVE", srv.buildDone
+	for _, pid := range srv.portIDs {
+		if p := s.st.ports[pid]; p != nil {
+			p.status = "ACTIVE"
 		}
 	}
 }
@@ -374,6 +381,11 @@ func (s *Sim) failBuild(srv *server, at time.Time) {
 		case v == nil:
 		case av.novaMade && srv.leaveVolumes:
 			s.leaveVolume(v, at)
+			if strings.Contains(srv.fault.message, volumeNotCreatedText) {
+				// Nova records the volume in the block device mapping only once Cinder made it
+				// (Zed's nova/virt/block_device.py): only the fault names it.
+				continue
+			}
 			av.leftOver = true
 			kept = append(kept, av)
 			continue

@@ -16,10 +16,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 var _ = Describe("bad specs give clear conditions", func() {
@@ -280,7 +280,7 @@ spec:
 
 	It("this project's examples in kubernetes/examples/reseller apply", func() {
 		namespace(c, "machine-controller")
-		dir := filepath.Join(framework.RepoRoot(), "kubernetes", "examples", "reseller")
+		dir := filepath.Join(testenv.RepoRoot(), "kubernetes", "examples", "reseller")
 		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(files).NotTo(BeEmpty())

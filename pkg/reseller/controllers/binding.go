@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 )
 
@@ -167,24 +168,19 @@ func (r *BindingReconciler) ensure(ctx context.Context, b *pcov1.UserProjectBind
 		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "Bound", "Bind", "user %s added to project %s", p.username, p.project.Status.OpenStackName)
 	}
 
-	creds := machineCredentials{
-		authURL: p.conn.authURL, region: p.conn.osRegion, domain: p.conn.domain,
-		projectID: p.project.Status.ProjectID, projectName: p.project.Status.OpenStackName,
-		username: p.username, password: p.password,
-	}
+	var appCredID, appCredSecret string
 	if b.Spec.ApplicationCredential {
-		id, secret, err := r.ensureAppCred(ctx, b, p)
+		appCredID, appCredSecret, err = r.ensureAppCred(ctx, b, p)
 		if err != nil {
 			return failed(pcov1.ReasonBindingIsUnready, fmt.Errorf("application credential: %w", err))
 		}
-		creds.appCredID, creds.appCredSecret = id, secret
-		b.Status.ApplicationCredentialID = id
+		b.Status.ApplicationCredentialID = appCredID
 	} else if err := r.removeAppCred(ctx, b, p); err != nil {
 		return failed(pcov1.ReasonBindingIsUnready, fmt.Errorf("removing the application credential: %w", err))
 	}
-	data, err := creds.secretData()
+	data, err := credentials.SecretData(machineCredentials(p, appCredID, appCredSecret))
 	if err != nil {
-		return failed(pcov1.ReasonBindingIsUnready, err)
+		return failed(pcov1.ReasonBindingIsUnready, fmt.Errorf("rendering secret %s: %w", credentialsSecretName(b.Name), err))
 	}
 	if err := r.writeSecret(ctx, b, credentialsSecretName(b.Name), data); err != nil {
 		return failed(pcov1.ReasonBindingIsUnready, err)

@@ -13,11 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // login authenticates with a credentials Secret's data as the driver reads it.
@@ -26,7 +26,7 @@ func login(data map[string][]byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = framework.Login(context.Background(), creds)
+	_, err = testenv.Login(context.Background(), creds)
 	return "", err
 }
 

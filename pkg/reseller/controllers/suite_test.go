@@ -19,9 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller/controllers"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 func TestControllers(t *testing.T) {
@@ -32,7 +32,7 @@ func TestControllers(t *testing.T) {
 // cluster is one control plane with a reseller controller running against it; two of them
 // play two clusters sharing one reseller account.
 type cluster struct {
-	cp     *framework.ControlPlane
+	cp     *testenv.ControlPlane
 	c      client.Client
 	id     string
 	cancel context.CancelFunc
@@ -91,7 +91,7 @@ var _ = BeforeSuite(func() {
 func startCluster(id string) *cluster {
 	dir, err := os.MkdirTemp("", "pco-reseller-")
 	Expect(err).NotTo(HaveOccurred())
-	cp, err := framework.StartControlPlane(dir)
+	cp, err := testenv.StartControlPlane(dir)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { _ = cp.Stop() })
 	ctx, cancel := context.WithCancel(context.Background())

@@ -27,6 +27,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -41,14 +42,14 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		stack    *framework.Stack // the node cluster as the control cluster, and the simulator
 		target   *envtest.Environment
 		sim      *ossim.Sim
-		chart    = filepath.Join(framework.RepoRoot(), "charts", "mcm-provider-pco")
+		chart    = filepath.Join(testenv.RepoRoot(), "charts", "mcm-provider-pco")
 		values   []string
 		measured = map[string]time.Duration{}
 	)
 
 	helm := func(args ...string) string {
 		GinkgoHelper()
-		bin, err := framework.HelmBinary()
+		bin, err := testenv.HelmBinary()
 		Expect(err).NotTo(HaveOccurred())
 		cmd := exec.Command(bin, args...)
 		dir := GinkgoT().TempDir()
@@ -110,7 +111,7 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		DeferCleanup(sim.Close)
 
 		// The target cluster the machines join: a second kube-apiserver on the node's address.
-		assets, err := framework.EnvtestAssets()
+		assets, err := testenv.EnvtestAssets()
 		Expect(err).NotTo(HaveOccurred())
 		target = &envtest.Environment{BinaryAssetsDirectory: assets}
 		port, err := framework.FreePort()
@@ -138,7 +139,7 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		cs, err := kubernetes.NewForConfig(restCfg)
 		Expect(err).NotTo(HaveOccurred())
 		stack = &framework.Stack{Opts: framework.StackOptions{Namespace: ns}, Sim: sim, Cloud: framework.SimCloud(sim),
-			CP: &framework.ControlPlane{Config: restCfg, KubeconfigPath: nodeEnv["KUBECONFIG"], Client: cl, Clientset: cs, Scheme: scheme}}
+			CP: &testenv.ControlPlane{Config: restCfg, KubeconfigPath: nodeEnv["KUBECONFIG"], Client: cl, Clientset: cs, Scheme: scheme}}
 
 		Expect(cl.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		Expect(cl.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "target-kubeconfig"},
@@ -163,7 +164,7 @@ var _ = Describe("the chart on a real node", Ordered, func() {
 		}
 		DeferCleanup(func() {
 			// Whatever happened: no release, no namespace left in the node cluster.
-			bin, _ := framework.HelmBinary()
+			bin, _ := testenv.HelmBinary()
 			_ = exec.Command(bin, "uninstall", release, "--namespace", ns, "--wait", "--kubeconfig", nodeEnv["KUBECONFIG"]).Run()
 			// With MCM gone nothing removes its finalizers; the namespace would stay Terminating.
 			removeFinalizers(cl)
@@ -311,7 +312,7 @@ func removeFinalizers(cl client.Client) {
 
 // machineDeploymentName is the name of the MachineDeployment in kubernetes/examples.
 func machineDeploymentName() string {
-	b, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "kubernetes", "examples", "machine-deployment.yaml"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "kubernetes", "examples", "machine-deployment.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	for _, line := range strings.Split(string(b), "\n") {
 		if name, ok := strings.CutPrefix(line, "  name: "); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -128,6 +129,14 @@ func portsNamed(ctx context.Context, name string) []ports.Port {
 	pages, err := ports.List(fx.network, ports.ListOpts{Name: name}).AllPages(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	list, err := ports.ExtractPorts(pages)
+	Expect(err).NotTo(HaveOccurred())
+	return list
+}
+
+func serversNamed(ctx context.Context, name string) []servers.Server {
+	pages, err := servers.List(fx.compute, servers.ListOpts{Name: "^" + name + "$"}).AllPages(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	list, err := servers.ExtractServers(pages)
 	Expect(err).NotTo(HaveOccurred())
 	return list
 }
@@ -284,5 +293,60 @@ var _ = Describe("request cost on a real OpenStack", func() {
 		// token, flavor and image once for all cycles.
 		Expect(float64(counts["total"])/cycles).To(BeNumerically("<=", 9), "about half the peer's 16 (8.0-8.33 measured on this lab)")
 		Expect(counts["identity"]).To(Equal(1), "one Keystone token for all cycles")
+	})
+})
+
+// serverWatch (pkg/driver/watch.go) answers concurrent waiters from one listing of the cluster's
+// servers changed lately (tags and changes-since): Nova must show a building server there with
+// its status, or every waiter falls back to its own GET.
+var _ = Describe("looks shared between servers built at once on a real OpenStack", func() {
+	It("builds 4 servers at once with at most 2 GETs of single servers and deletes them with one GET each plus at most 2", func(ctx SpecContext) {
+		var mu sync.Mutex
+		ops := map[string]int{}
+		opts := driverOptions()
+		opts.PollInterval, opts.MaxPollInterval = driver.DefaultOptions().PollInterval, driver.DefaultOptions().MaxPollInterval
+		opts.Sessions.Observer = func(ev pcoopenstack.RequestEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			ops[ev.Operation]++
+		}
+		snapshot := func() map[string]int {
+			mu.Lock()
+			defer mu.Unlock()
+			return maps.Clone(ops)
+		}
+		d := driver.New(opts)
+		mc := class(nil)
+		const machines = 4
+		names := make([]string, machines)
+		ids := make([]string, machines)
+		var wg sync.WaitGroup
+		for i := range machines {
+			names[i] = fmt.Sprintf("pco-e2e-batch-%d-%d", time.Now().Unix(), i)
+			wg.Go(func() {
+				defer GinkgoRecover()
+				created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(names[i], ""), MachineClass: mc, Secret: fx.secret})
+				Expect(err).NotTo(HaveOccurred())
+				ids[i] = created.ProviderID
+			})
+		}
+		wg.Wait()
+		built := snapshot()
+		for i := range machines {
+			wg.Go(func() {
+				defer GinkgoRecover()
+				_, err := d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine(names[i], ids[i]), MachineClass: mc, Secret: fx.secret})
+				Expect(err).NotTo(HaveOccurred())
+			})
+		}
+		wg.Wait()
+		all := snapshot()
+		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack shared-looks machines=%d build_gets=%d build_lists=%d delete_gets=%d delete_lists=%d\n", machines,
+			built["get_server"], built["list_servers"], all["get_server"]-built["get_server"], all["list_servers"]-built["list_servers"])
+		Expect(built["get_server"]).To(BeNumerically("<=", 2), "a listing answers the waiters")
+		Expect(all["get_server"]-built["get_server"]).To(BeNumerically("<=", machines+2), "a GET per deleted server for its 404")
+		for _, name := range names {
+			Expect(serversNamed(ctx, name)).To(BeEmpty())
+		}
 	})
 })

@@ -35,6 +35,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
@@ -90,7 +91,7 @@ func TestMain(m *testing.M) {
 
 // runWithStack prepares everything the framework expects and runs the specs in a child process.
 func runWithStack() (int, error) {
-	root := framework.RepoRoot()
+	root := testenv.RepoRoot()
 	dir, err := os.MkdirTemp("", "pco-mcm-framework-")
 	if err != nil {
 		return 0, err
@@ -106,7 +107,7 @@ func runWithStack() (int, error) {
 		return 0, err
 	}
 	defer sim.Close()
-	cp, err := framework.StartControlPlane(dir)
+	cp, err := testenv.StartControlPlane(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -163,7 +164,7 @@ func runWithStack() (int, error) {
 }
 
 // createSecret makes the Secret both MachineClasses use: the simulator's seeded user.
-func createSecret(ctx context.Context, cp *framework.ControlPlane, sim *ossim.Sim) error {
+func createSecret(ctx context.Context, cp *testenv.ControlPlane, sim *ossim.Sim) error {
 	seed := sim.Seed()
 	_, err := cp.Clientset.CoreV1().Secrets(namespace).Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "test-mc-secret", Namespace: namespace},
@@ -234,7 +235,7 @@ func writeMCMShim(mcmDir, mcmBin string) error {
 	if err := os.MkdirAll(filepath.Join(mcmDir, ".git"), 0o750); err != nil {
 		return err
 	}
-	mod, err := framework.MCMModuleDir()
+	mod, err := testenv.MCMModuleDir()
 	if err != nil {
 		return err
 	}

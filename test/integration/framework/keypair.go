@@ -7,6 +7,7 @@ import (
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 )
 
@@ -20,7 +21,7 @@ func CreateKeypair(ctx context.Context, secretData map[string][]byte, name strin
 	if err != nil {
 		return err
 	}
-	provider, err := Login(ctx, creds)
+	provider, err := testenv.Login(ctx, creds)
 	if err != nil {
 		return err
 	}

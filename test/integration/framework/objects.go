@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 )
 
@@ -21,7 +22,7 @@ import (
 // simulator: its Keystone URL and default user, and its seeded network, image and keypair.
 func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
 	fx := s.Cloud.Fixture()
-	objs, err := s.readExamples(filepath.Join(RepoRoot(), "kubernetes", "examples"), strings.NewReplacer(
+	objs, err := s.readExamples(filepath.Join(testenv.RepoRoot(), "kubernetes", "examples"), strings.NewReplacer(
 		"http://127.0.0.1:8774/identity/v3", fx.AuthURL,
 		"REPLACE-WITH-NETWORK-ID", fx.NetworkID,
 		"imageName: Ubuntu 24.04", "imageName: "+fx.ImageName,
@@ -44,7 +45,7 @@ func (s *Stack) ExampleObjects() ([]*unstructured.Unstructured, error) {
 // shared network every reseller project may use.
 func (s *Stack) ResellerExampleObjects() ([]*unstructured.Unstructured, error) {
 	seed := s.Sim.Seed()
-	return s.readExamples(filepath.Join(RepoRoot(), "kubernetes", "examples", "reseller"), strings.NewReplacer(
+	return s.readExamples(filepath.Join(testenv.RepoRoot(), "kubernetes", "examples", "reseller"), strings.NewReplacer(
 		"https://prod1.api.pco.get-cloud.io:60312/", s.Sim.ResellerEndpoint(),
 		"MY_RESELLER_USERNAME", seed.ResellerUsername,
 		"MY_RESELLER_PASSWORD", seed.ResellerPassword,

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 )
 
 // PeerModule is gardener's provider-openstack, the peer driver this project replaces.
@@ -16,14 +18,14 @@ const PeerModule = "github.com/gardener/machine-controller-manager-provider-open
 // test/bench's go.mod pins (it lists the module as a tool, so go.sum covers its packages) once
 // into the project's cache folder and reused after that.
 func PeerProviderBinary() (string, error) {
-	dir := filepath.Join(RepoRoot(), "test", "bench")
+	dir := filepath.Join(testenv.RepoRoot(), "test", "bench")
 	list := exec.Command("go", "list", "-m", "-f", "{{.Version}}", PeerModule)
 	list.Dir = dir
 	version, err := list.Output()
 	if err != nil {
 		return "", fmt.Errorf("finding the version of %s: %w", PeerModule, err)
 	}
-	bin := filepath.Join(CacheRoot(), "bench", fmt.Sprintf("provider-openstack-%s-machine-controller_%s", strings.TrimSpace(string(version)), runtime.Version()))
+	bin := filepath.Join(testenv.CacheRoot(), "bench", fmt.Sprintf("provider-openstack-%s-machine-controller_%s", strings.TrimSpace(string(version)), runtime.Version()))
 	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
 		return bin, nil
 	}
@@ -38,16 +40,4 @@ func PeerProviderBinary() (string, error) {
 		return "", fmt.Errorf("building the peer's machine-controller: %w\n%s", err, out)
 	}
 	return bin, os.Rename(tmp, bin)
-}
-
-// CacheRoot is the project's cache folder, as hack/envtest-assets.sh finds it.
-func CacheRoot() string {
-	if d := os.Getenv("PCO_CACHE_DIR"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "mcm-provider-pco")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "mcm-provider-pco")
 }

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 )
 
 // StackOptions tune a Stack.
@@ -51,7 +52,7 @@ type Stack struct {
 	// Sim is the simulator; nil on a real cloud. Cloud is whichever of the two runs.
 	Sim      *ossim.Sim
 	Cloud    Cloud
-	CP       *ControlPlane
+	CP       *testenv.ControlPlane
 	MCM      *Process
 	Provider *Process
 	Nodes    *NodeSimulator
@@ -130,7 +131,7 @@ func StartStack(opts StackOptions) (_ *Stack, err error) {
 		}
 		s.Cloud = simCloud{s.Sim}
 	}
-	if s.CP, err = StartControlPlane(opts.Dir); err != nil {
+	if s.CP, err = testenv.StartControlPlane(opts.Dir); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
 )
 
@@ -107,7 +108,7 @@ func (t *ResourcesTracker) clients(ctx context.Context) (*trackerClients, error)
 	if t.creds == nil {
 		return nil, fmt.Errorf("resources tracker not initialized")
 	}
-	provider, err := Login(ctx, t.creds)
+	provider, err := testenv.Login(ctx, t.creds)
 	if err != nil {
 		return nil, fmt.Errorf("resources tracker: %w", err)
 	}

@@ -29,6 +29,8 @@ var omit = field.OmitValueType{}
 // DecodeError lists every problem Decode found. The paths of its Errors are relative to the
 // providerSpec document ("spec.flavourName", "apiVersion"); an error about the document as a whole
 // has an empty Field.
+//
+// +kubebuilder:object:generate=false
 type DecodeError struct {
 	Errors field.ErrorList
 }

@@ -12,7 +12,9 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-// fullConfig sets every field, so the checks below see every pointer, slice and map.
+// fullConfig sets every field, so the checks below see every pointer, slice and map. The
+// deepcopy functions are generated; these checks catch a zz_generated.deepcopy.go left stale
+// (a reference field added without make generate is shared between original and copy).
 func fullConfig() *api.MachineProviderConfig {
 	return &api.MachineProviderConfig{
 		Spec: api.MachineProviderConfigSpec{

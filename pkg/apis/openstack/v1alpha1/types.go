@@ -1,6 +1,3 @@
-// Package v1alpha1 holds the MachineClass providerSpec of this driver. It is wire-compatible with
-// gardener's machine-controller-manager-provider-openstack v0.27.1 (same apiVersion, kind and field
-// names), so existing Gardener OpenStack MachineClasses work unchanged.
 package v1alpha1
 
 import (
@@ -27,6 +24,8 @@ const (
 )
 
 // MachineProviderConfig contains OpenStack specific configuration for a machine.
+//
+// +kubebuilder:object:root=true
 type MachineProviderConfig struct {
 	metav1.TypeMeta `json:",inline"`
 

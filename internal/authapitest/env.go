@@ -1,7 +1,8 @@
-// Package authapitest runs a real kube-apiserver (envtest) with the aggregation layer
-// configured, for tests of the auth API: a front-proxy CA and client certificate, the
-// requestheader flags, users with client certificates, and a way to route an APIService to
-// a server on 127.0.0.1.
+// Package authapitest is a test helper: it runs a real kube-apiserver (envtest) with the
+// aggregation layer configured, for tests of the auth API: a front-proxy CA and client
+// certificate, the requestheader flags, users with client certificates, and a way to route an
+// APIService to a server on 127.0.0.1. It lives outside pkg/ and test/ so package tests can use it
+// and production code never builds it.
 package authapitest
 
 import (
@@ -30,9 +31,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
 )
 
 // Env is a kube-apiserver and etcd with aggregation configured and this project's CRDs.
@@ -53,7 +54,7 @@ type Env struct {
 
 // Start starts the control plane with the CRDs of kubernetes/crds and crdDirs; files go to dir.
 func Start(dir string, crdDirs ...string) (*Env, error) {
-	assets, err := framework.EnvtestAssets()
+	assets, err := testenv.EnvtestAssets()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func Start(dir string, crdDirs ...string) (*Env, error) {
 	}
 	e.Environment = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     append([]string{filepath.Join(framework.RepoRoot(), "kubernetes", "crds")}, crdDirs...),
+		CRDDirectoryPaths:     append([]string{filepath.Join(testenv.RepoRoot(), "kubernetes", "crds")}, crdDirs...),
 		ErrorIfCRDPathMissing: true,
 	}
 	e.Environment.ControlPlane.GetAPIServer().Configure().

@@ -1,4 +1,4 @@
-package registrar_test
+package connect_test
 
 import (
 	"bytes"
@@ -33,24 +33,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
-	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar"
-	"github.com/pco-mcm/mcm-provider-pco/test/integration/framework"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/registrar/connect"
 )
 
-// connectLogBuffer keeps everything the controller logged, to look for secrets in it.
-type connectLogBuffer struct {
+// logBuffer keeps everything the controller logged, to look for secrets in it.
+type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *connectLogBuffer) Write(p []byte) (int, error) {
+func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *connectLogBuffer) String() string {
+func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -69,12 +69,12 @@ const (
 
 var _ = Describe("ClusterConnect", Ordered, func() {
 	var (
-		mgmt, target     *framework.ControlPlane
+		mgmt, target     *testenv.ControlPlane
 		c                client.Client // management, with the registry's kinds
 		targetKubeconfig []byte
 		targetCfg        *rest.Config // admin of the target, from its kubeconfig
 		targetDown       atomic.Bool  // the reconciler's target clients see an unreachable server
-		logs             connectLogBuffer
+		logs             logBuffer
 		leakSecrets      []string // must never appear in statuses, events or logs
 		statusTexts      []string // every ClusterConnect status seen
 		statusMu         sync.Mutex
@@ -85,11 +85,11 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &logs)), zap.UseDevMode(true)))
 		SetDefaultEventuallyTimeout(30 * time.Second)
 		SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-		start := func(prefix string) *framework.ControlPlane {
+		start := func(prefix string) *testenv.ControlPlane {
 			dir, err := os.MkdirTemp("", prefix)
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(os.RemoveAll, dir)
-			cp, err := framework.StartControlPlane(dir)
+			cp, err := testenv.StartControlPlane(dir)
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(cp.Stop)
 			return cp
@@ -125,12 +125,12 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			Controller: config.Controller{SkipNameValidation: &skip},
 		})
 		Expect(err).NotTo(HaveOccurred())
-		r := &registrar.ConnectReconciler{
+		r := &connect.Reconciler{
 			Client: mgr.GetClient(), Namespace: connectRegistryNS, Recorder: mgr.GetEventRecorder("pco-cluster-registrar"),
 			TokenWait: time.Second, DisconnectTimeout: 6 * time.Second,
 			// The tenant's kubeconfigs are in their namespace, and both clusters are on
 			// loopback: the operator allows both explicitly.
-			Options: registrar.ConnectOptions{ConfigNamespaces: []string{connectRegistryNS, connectTenantNS}, AllowLocalAddresses: true},
+			Options: connect.Options{ConfigNamespaces: []string{connectRegistryNS, connectTenantNS}, AllowLocalAddresses: true},
 			NewTargetClient: func(cfg *rest.Config) (kubernetes.Interface, error) {
 				if targetDown.Load() {
 					cfg = rest.CopyConfig(cfg)
@@ -236,7 +236,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		cc := &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref, AdminUser: adminUser, ClusterTemplate: tmpl}}
 		ExpectWithOffset(1, c.Create(ctx, cc)).To(Succeed())
-		EventuallyWithOffset(1, connectStatus(name)).Should(And(HaveField("Phase", registrar.ConnectPhaseInitialized), HaveField("Failed", false)))
+		EventuallyWithOffset(1, connectStatus(name)).Should(And(HaveField("Phase", connect.PhaseInitialized), HaveField("Failed", false)))
 		return cc
 	}
 
@@ -263,19 +263,19 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 
 		It("sets up the namespace, service accounts, bindings and ClusterRoles in the target", func() {
 			kc := target.Clientset
-			ns, err := kc.CoreV1().Namespaces().Get(ctx, registrar.ConnectDefaultManagementNamespace, metav1.GetOptions{})
+			ns, err := kc.CoreV1().Namespaces().Get(ctx, connect.DefaultManagementNamespace, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ns.Labels).To(HaveKeyWithValue(regv1.LabelCluster, cluster))
-			_, err = kc.CoreV1().ServiceAccounts(ns.Name).Get(ctx, registrar.ConnectAdminServiceAccount, metav1.GetOptions{})
+			_, err = kc.CoreV1().ServiceAccounts(ns.Name).Get(ctx, connect.AdminServiceAccount, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
-			crb, err := kc.RbacV1().ClusterRoleBindings().Get(ctx, registrar.ConnectAdminBinding, metav1.GetOptions{})
+			crb, err := kc.RbacV1().ClusterRoleBindings().Get(ctx, connect.AdminBinding, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(crb.RoleRef.Name).To(Equal("cluster-admin"))
-			Expect(crb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: registrar.ConnectAdminServiceAccount, Namespace: ns.Name}))
-			tokenSecret, err := kc.CoreV1().Secrets(ns.Name).Get(ctx, registrar.ConnectAdminTokenSecret, metav1.GetOptions{})
+			Expect(crb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: connect.AdminServiceAccount, Namespace: ns.Name}))
+			tokenSecret, err := kc.CoreV1().Secrets(ns.Name).Get(ctx, connect.AdminTokenSecret, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(tokenSecret.Type).To(Equal(corev1.SecretTypeServiceAccountToken))
-			Expect(tokenSecret.Annotations).To(HaveKeyWithValue(corev1.ServiceAccountNameKey, registrar.ConnectAdminServiceAccount))
+			Expect(tokenSecret.Annotations).To(HaveKeyWithValue(corev1.ServiceAccountNameKey, connect.AdminServiceAccount))
 
 			cr, err := kc.RbacV1().ClusterRoles().Get(ctx, "pco-user-alice", metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
@@ -322,7 +322,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			var cc regv1.ClusterConnect
 			Expect(c.Get(ctx, client.ObjectKey{Name: "prod"}, &cc)).To(Succeed())
 			Expect(cc.Status.ClusterInfo).To(Equal(cluster))
-			Expect(cc.Finalizers).To(ContainElement(registrar.ConnectFinalizer))
+			Expect(cc.Finalizers).To(ContainElement(connect.Finalizer))
 
 			Expect(alice.Spec.Cluster).To(Equal(cluster))
 			Expect(alice.Spec.Verbs).To(Equal([]string{"get", "list"}))
@@ -388,10 +388,10 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 				}
 				return keys
 			}).Should(ConsistOf("alice", "admin@example.com"))
-			Eventually(connectStatus("prod")).Should(And(HaveField("Phase", registrar.ConnectPhaseInitialized), HaveField("Failed", false),
+			Eventually(connectStatus("prod")).Should(And(HaveField("Phase", connect.PhaseInitialized), HaveField("Failed", false),
 				HaveField("ObservedGeneration", cc.Generation)))
 			Eventually(func() error {
-				_, err := target.Clientset.RbacV1().ClusterRoles().Get(ctx, registrar.ConnectUserPrefix+team.Spec.SecretRef.Name[len("cluster-"+cluster+"-user-"):], metav1.GetOptions{})
+				_, err := target.Clientset.RbacV1().ClusterRoles().Get(ctx, connect.UserPrefix+team.Spec.SecretRef.Name[len("cluster-"+cluster+"-user-"):], metav1.GetOptions{})
 				return err
 			}).Should(Satisfy(apierrors.IsNotFound))
 			roles, err := target.Clientset.RbacV1().ClusterRoles().List(ctx, targetLabelled(cluster))
@@ -414,16 +414,16 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(bindings.Items).To(BeEmpty())
 			// envtest runs no namespace controller: the namespace stays Terminating.
-			ns, err := kc.CoreV1().Namespaces().Get(ctx, registrar.ConnectDefaultManagementNamespace, metav1.GetOptions{})
+			ns, err := kc.CoreV1().Namespaces().Get(ctx, connect.DefaultManagementNamespace, metav1.GetOptions{})
 			if err == nil {
 				Expect(ns.DeletionTimestamp).NotTo(BeNil())
 			} else {
 				Expect(apierrors.IsNotFound(err)).To(BeTrue())
 			}
-			sas, err := kc.CoreV1().ServiceAccounts(registrar.ConnectDefaultManagementNamespace).List(ctx, targetLabelled(cluster))
+			sas, err := kc.CoreV1().ServiceAccounts(connect.DefaultManagementNamespace).List(ctx, targetLabelled(cluster))
 			Expect(err).NotTo(HaveOccurred())
 			for _, sa := range sas.Items {
-				Expect(sa.Name).To(Equal(registrar.ConnectAdminServiceAccount), "user service accounts are deleted; the admin's goes with its namespace")
+				Expect(sa.Name).To(Equal(connect.AdminServiceAccount), "user service accounts are deleted; the admin's goes with its namespace")
 			}
 
 			Expect(gone(&regv1.ClusterInfo{ObjectMeta: metav1.ObjectMeta{Name: cluster}})()).To(BeTrue())
@@ -441,11 +441,11 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		Expect(userAuths("dev")).To(HaveLen(1))
 		deleteConnect("dev")
 		kc := target.Clientset
-		_, err := kc.CoreV1().ServiceAccounts("pco-dev").Get(ctx, registrar.ConnectAdminServiceAccount, metav1.GetOptions{})
+		_, err := kc.CoreV1().ServiceAccounts("pco-dev").Get(ctx, connect.AdminServiceAccount, metav1.GetOptions{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
-		_, err = kc.CoreV1().Secrets("pco-dev").Get(ctx, registrar.ConnectAdminTokenSecret, metav1.GetOptions{})
+		_, err = kc.CoreV1().Secrets("pco-dev").Get(ctx, connect.AdminTokenSecret, metav1.GetOptions{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
-		_, err = kc.RbacV1().ClusterRoleBindings().Get(ctx, registrar.ConnectAdminBinding, metav1.GetOptions{})
+		_, err = kc.RbacV1().ClusterRoleBindings().Get(ctx, connect.AdminBinding, metav1.GetOptions{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
 		Expect(gone(&regv1.ClusterInfo{ObjectMeta: metav1.ObjectMeta{Name: "dev"}})()).To(BeTrue())
 	})
@@ -457,7 +457,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		DeferCleanup(func() { targetDown.Store(false) })
 		start := time.Now()
 		Expect(c.Delete(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "flaky"}})).To(Succeed())
-		Eventually(connectStatus("flaky")).Should(HaveField("Reason", registrar.ConnectReasonDisconnecting))
+		Eventually(connectStatus("flaky")).Should(HaveField("Reason", connect.ReasonDisconnecting))
 		Consistently(gone(&regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "flaky"}}), 3*time.Second).Should(BeFalse(), "retries for a while")
 		Eventually(gone(&regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "flaky"}})).Should(BeTrue())
 		Expect(time.Since(start)).To(BeNumerically(">=", 5*time.Second))
@@ -471,7 +471,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 				warning = e.Note
 			}
 		}
-		Expect(warning).To(And(ContainSubstring("pco-flaky"), ContainSubstring(registrar.ConnectAdminBinding)))
+		Expect(warning).To(And(ContainSubstring("pco-flaky"), ContainSubstring(connect.AdminBinding)))
 		// What was left in the target is still there; clean it up by hand.
 		_, err = target.Clientset.CoreV1().ServiceAccounts("pco-flaky").Get(ctx, "pco-user-carol", metav1.GetOptions{})
 		Expect(err).NotTo(HaveOccurred())
@@ -485,8 +485,8 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			ref.Key = ""
 			Expect(c.Create(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: name},
 				Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref, AdminUser: "dave"}})).To(Succeed())
-			Eventually(connectStatus(name)).Should(And(HaveField("Failed", true), HaveField("Phase", registrar.ConnectPhaseFailed),
-				HaveField("Reason", registrar.ConnectReasonInvalidKubeconfig)))
+			Eventually(connectStatus(name)).Should(And(HaveField("Failed", true), HaveField("Phase", connect.PhaseFailed),
+				HaveField("Reason", connect.ReasonInvalidKubeconfig)))
 			st := connectStatus(name)()
 			Expect(st.Message).To(ContainSubstring(want))
 			Expect(st.Message).To(ContainSubstring("Secret " + connectTenantNS + "/" + name))
@@ -511,7 +511,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		ref := kubeconfigSecret("unreachable", regv1.KeyKubeconfig, kubeconfig)
 		Expect(c.Create(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "unreachable"},
 			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref}})).To(Succeed())
-		Eventually(connectStatus("unreachable")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonClusterUnreachable),
+		Eventually(connectStatus("unreachable")).Should(And(HaveField("Failed", true), HaveField("Reason", connect.ReasonClusterUnreachable),
 			HaveField("Message", ContainSubstring("127.0.0.1:1"))))
 		deleteConnect("unreachable")
 	})
@@ -520,7 +520,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		ref := kubeconfigSecret("bogus", regv1.KeyKubeconfig, connectReplaceUser(targetKubeconfig, "token: "+fixtureTokenBogus))
 		Expect(c.Create(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "bogus"},
 			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref}})).To(Succeed())
-		Eventually(connectStatus("bogus")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonUnauthorized)))
+		Eventually(connectStatus("bogus")).Should(And(HaveField("Failed", true), HaveField("Reason", connect.ReasonUnauthorized)))
 		deleteConnect("bogus")
 	})
 
@@ -544,7 +544,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 		ref := kubeconfigSecret("hostile", regv1.KeyKubeconfig, kubeconfig)
 		Expect(c.Create(ctx, &regv1.ClusterConnect{ObjectMeta: metav1.ObjectMeta{Name: "hostile"},
 			Spec: regv1.ClusterConnectSpec{ConfigSecretRef: ref}})).To(Succeed())
-		Eventually(connectStatus("hostile")).Should(And(HaveField("Failed", true), HaveField("Reason", registrar.ConnectReasonTargetError),
+		Eventually(connectStatus("hostile")).Should(And(HaveField("Failed", true), HaveField("Reason", connect.ReasonTargetError),
 			HaveField("Message", ContainSubstring("HTTP 500"))))
 		Expect(connectStatus("hostile")().Message).NotTo(ContainSubstring(hostile))
 		Eventually(func() []string {
@@ -571,7 +571,7 @@ var _ = Describe("ClusterConnect", Ordered, func() {
 			texts = append(texts, fmt.Sprintf("%s %s %s", e.Reason, e.Note, e.Regarding.Name))
 			reasons[e.Reason] = true
 		}
-		for _, r := range []string{"Connected", "Disconnected", registrar.ConnectReasonInvalidKubeconfig, registrar.ConnectReasonClusterUnreachable, registrar.ConnectReasonUnauthorized} {
+		for _, r := range []string{"Connected", "Disconnected", connect.ReasonInvalidKubeconfig, connect.ReasonClusterUnreachable, connect.ReasonUnauthorized} {
 			Expect(reasons).To(HaveKey(r))
 		}
 		statusMu.Lock()

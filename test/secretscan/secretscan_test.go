@@ -1,4 +1,4 @@
-package framework
+package secretscan
 
 import (
 	"encoding/base64"
@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// (Moved here with the scanner from test/chaos.)
 func TestScannerFindsRawAndBase64AtAnyAlignment(t *testing.T) {
 	s := NewSecrets()
 	s.Add("pw", "pco-demo-password-0")

@@ -1,4 +1,4 @@
-package registrar
+package connect
 
 import (
 	"crypto/tls"

@@ -1,8 +1,4 @@
-// Package framework runs what the Kubernetes-level tests and the demo need, all on loopback and
-// without Docker: a real kube-apiserver and etcd (built from the Go module proxy and cached),
-// machine-controller-manager's core controller and this project's machine-controller as real
-// processes, the OpenStack simulator, and a node simulator that plays the kubelets.
-package framework
+package testenv
 
 import (
 	"bytes"
@@ -17,7 +13,7 @@ import (
 // RepoRoot is the root of this repository (found from this source file).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
 // EnvtestAssets returns the folder holding kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS
@@ -58,20 +54,14 @@ func MCMModuleDir() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// BuildBinaries builds MCM's core controller (from the pinned module) and this project's
-// machine-controller into dir; Go's build cache makes repeated builds cheap.
-func BuildBinaries(dir string) (mcm, provider string, err error) {
-	mcm = filepath.Join(dir, "machine-controller-manager")
-	provider = filepath.Join(dir, "machine-controller")
-	for pkg, out := range map[string]string{
-		"github.com/gardener/machine-controller-manager/cmd/machine-controller-manager": mcm,
-		"./cmd/machine-controller": provider,
-	} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Dir = RepoRoot()
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("building %s: %w\n%s", pkg, err, b)
-		}
+// CacheRoot is the project's cache folder, as hack/envtest-assets.sh finds it.
+func CacheRoot() string {
+	if d := os.Getenv("PCO_CACHE_DIR"); d != "" {
+		return d
 	}
-	return mcm, provider, nil
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "mcm-provider-pco")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "mcm-provider-pco")
 }

@@ -2,7 +2,6 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // ClusterResource is clusters of this group: the registered clusters a user has credentials
@@ -35,6 +34,9 @@ type ClusterStatus struct {
 }
 
 // Cluster is a registered cluster as a user of it sees it.
+//
+// +kubebuilder:object:root=true
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type Cluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -44,55 +46,14 @@ type Cluster struct {
 }
 
 // ClusterList is a list of Clusters.
+//
+// +kubebuilder:object:root=true
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type ClusterList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Cluster `json:"items"`
 }
-
-// DeepCopyInto copies the receiver into out.
-func (in *Cluster) DeepCopyInto(out *Cluster) {
-	*out = *in
-	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
-}
-
-// DeepCopy copies the receiver.
-func (in *Cluster) DeepCopy() *Cluster {
-	if in == nil {
-		return nil
-	}
-	out := new(Cluster)
-	in.DeepCopyInto(out)
-	return out
-}
-
-// DeepCopyObject implements runtime.Object.
-func (in *Cluster) DeepCopyObject() runtime.Object { return in.DeepCopy() }
-
-// DeepCopyInto copies the receiver into out.
-func (in *ClusterList) DeepCopyInto(out *ClusterList) {
-	*out = *in
-	in.ListMeta.DeepCopyInto(&out.ListMeta)
-	if in.Items != nil {
-		out.Items = make([]Cluster, len(in.Items))
-		for i := range in.Items {
-			in.Items[i].DeepCopyInto(&out.Items[i])
-		}
-	}
-}
-
-// DeepCopy copies the receiver.
-func (in *ClusterList) DeepCopy() *ClusterList {
-	if in == nil {
-		return nil
-	}
-	out := new(ClusterList)
-	in.DeepCopyInto(out)
-	return out
-}
-
-// DeepCopyObject implements runtime.Object.
-func (in *ClusterList) DeepCopyObject() runtime.Object { return in.DeepCopy() }
 
 // OpenAPIModelName names the type in OpenAPI.
 func (Cluster) OpenAPIModelName() string { return "io.pco-mcm.registry.auth.v1alpha1.Cluster" }
