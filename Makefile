@@ -69,10 +69,14 @@ start: ## Run the machine-controller against CONTROL_KUBECONFIG and TARGET_KUBEC
 	@if [[ "$(MACHINE_CONTROLLER)" == "$(BIN)/machine-controller" ]]; then $(GO) build -o $(BIN)/ ./cmd/machine-controller; fi
 	exec $(MACHINE_CONTROLLER) --control-kubeconfig=$(CONTROL_KUBECONFIG) --target-kubeconfig=$(TARGET_KUBECONFIG) --namespace=$(CONTROL_NAMESPACE) --leader-elect=$(LEADER_ELECT) $(START_ARGS)
 
-lint: ## gofmt and go vet must be clean
+# The modules with a go.mod of their own; golangci-lint runs inside each with the root's .golangci.yml.
+LINT_MODULES := test/gardener test/bench hack/image
+lint: ## gofmt, go vet and golangci-lint (.golangci.yml; hack/golangci-lint.sh builds the pinned version once, a few minutes cold)
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	  if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	./hack/golangci-lint.sh run ./...
+	@set -e; for m in $(LINT_MODULES); do echo "golangci-lint in $$m"; (cd $$m && $(CURDIR)/hack/golangci-lint.sh run ./...); done
 
 fuzz: ## Fuzz every parser of user input for FUZZTIME each (a duration, or Nx executions)
 	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh

@@ -41,9 +41,9 @@ func main() {
 	metrics.Register()
 	opts.Sessions.Observer = metrics.ObserveRequest
 	opts.CallObserver = metrics.ObserveCall
-	if err := app.Run(s, driver.New(opts)); err != nil {
-		klog.ErrorS(err, "Machine controller stopped")
-		logs.FlushLogs()
-		os.Exit(1)
-	}
+	// app.Run returns only on failure (it exits itself when leadership is lost or on a signal).
+	err := app.Run(s, driver.New(opts))
+	klog.ErrorS(err, "Machine controller stopped")
+	logs.FlushLogs()
+	os.Exit(1)
 }

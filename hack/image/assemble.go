@@ -105,7 +105,7 @@ func write(o options, spec imageSpec, imgs []v1.Image) error {
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(o.tarDir, 0o755); err != nil {
+		if err := os.MkdirAll(o.tarDir, 0o750); err != nil {
 			return err
 		}
 		return tarball.WriteToFile(filepath.Join(o.tarDir, spec.name+".tar"), tag, imgs[i])

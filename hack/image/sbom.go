@@ -45,7 +45,7 @@ func sbomTool() (string, error) {
 // number or timestamp so that it is as reproducible as the image.
 func writeSBOMs(o options, tool string, spec imageSpec, p v1.Platform, binDir string) error {
 	dir := filepath.Join(o.out, "sbom")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	for _, b := range spec.binaries {

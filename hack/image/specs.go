@@ -22,8 +22,6 @@ type binary struct {
 	pkg  string
 	// hackModule: the package is in this module (hack/image), not in the repository's.
 	hackModule bool
-	// versionVar is the -X variable that gets the version; empty: the project's pkg/version.
-	versionVar string
 	// moduleVersion: stamp the version of this module (from the repository's go.mod) instead.
 	moduleVersion string
 }

@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
 )
 
@@ -90,7 +90,7 @@ func Start(dir string, crdDirs ...string) (*Env, error) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	if err := registryv1alpha1.AddToScheme(scheme); err != nil {
+	if err := regv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	if e.Admin, err = client.New(e.AdminConfig, client.Options{Scheme: scheme}); err != nil {
@@ -145,11 +145,12 @@ func (e *Env) RouteToLoopback(ctx context.Context, namespace, name string) error
 // WaitAvailable waits until the APIService name is Available.
 func (e *Env) WaitAvailable(ctx context.Context, name string, timeout time.Duration) error {
 	var last []any
+	var getErr error
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(authapi.APIServiceGVK)
-		if err := e.Admin.Get(ctx, client.ObjectKey{Name: name}, u); err != nil {
-			return false, nil
+		if getErr = e.Admin.Get(ctx, client.ObjectKey{Name: name}, u); getErr != nil {
+			return false, nil //nolint:nilerr // not registered yet or the apiserver is still starting: poll on
 		}
 		last, _, _ = unstructured.NestedSlice(u.Object, "status", "conditions")
 		for _, c := range last {
@@ -160,6 +161,9 @@ func (e *Env) WaitAvailable(ctx context.Context, name string, timeout time.Durat
 		return false, nil
 	})
 	if err != nil {
+		if getErr != nil {
+			return fmt.Errorf("APIService %s not available: last get: %w: %w", name, getErr, err)
+		}
 		return fmt.Errorf("APIService %s not available: %v: %w", name, last, err)
 	}
 	return nil

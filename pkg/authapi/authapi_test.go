@@ -28,7 +28,7 @@ import (
 
 	"github.com/pco-mcm/mcm-provider-pco/internal/authapitest"
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/authapi"
 )
 
@@ -46,36 +46,36 @@ var (
 
 func userAuth(name, user, cluster string) {
 	ctx := context.Background()
-	cua := &registryv1alpha1.ClusterUserAuth{
+	cua := &regv1.ClusterUserAuth{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: registryv1alpha1.ClusterUserAuthSpec{
+		Spec: regv1.ClusterUserAuthSpec{
 			Cluster:   cluster,
 			User:      user,
-			SecretRef: registryv1alpha1.SecretReference{Namespace: registryNS, Name: "uauth-" + name},
+			SecretRef: regv1.SecretReference{Namespace: registryNS, Name: "uauth-" + name},
 		},
 	}
 	Expect(admin.Create(ctx, cua)).To(Succeed())
 	// Owned by its ClusterUserAuth, as the registrar writes it: only then is it served.
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: registryNS, Name: "uauth-" + name, OwnerReferences: []metav1.OwnerReference{{
-			APIVersion: registryv1alpha1.GroupVersion.String(), Kind: "ClusterUserAuth", Name: cua.Name, UID: cua.UID}}},
+			APIVersion: regv1.GroupVersion.String(), Kind: "ClusterUserAuth", Name: cua.Name, UID: cua.UID}}},
 		Data: map[string][]byte{
-			registryv1alpha1.KeyKubeconfig: []byte("kubeconfig-of-" + name),
-			registryv1alpha1.KeyToken:      []byte("token-of-" + name),
+			regv1.KeyKubeconfig: []byte("kubeconfig-of-" + name),
+			regv1.KeyToken:      []byte("token-of-" + name),
 			// Not served, and not kept in the server's cache.
-			registryv1alpha1.KeyPassword: []byte("password-of-" + name),
+			regv1.KeyPassword: []byte("password-of-" + name),
 		},
 	}
 	Expect(admin.Create(ctx, secret)).To(Succeed())
 }
 
 func clusterInfo(name, region string) {
-	ci := &registryv1alpha1.ClusterInfo{
+	ci := &regv1.ClusterInfo{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: registryv1alpha1.ClusterInfoSpec{
+		Spec: regv1.ClusterInfoSpec{
 			Name: name, DisplayName: "Cluster " + name, Provider: "pluscloud-open", Endpoint: "https://" + name + ".example:6443",
 			Location: region, Project: "project-" + name, KubernetesVersion: "v1.36.5", NodeCount: 3,
-			Source: registryv1alpha1.ClusterSource{Type: "MachineDeployments"}, AuthInfo: name,
+			Source: regv1.ClusterSource{Type: "MachineDeployments"}, AuthInfo: name,
 		},
 	}
 	Expect(admin.Create(context.Background(), ci)).To(Succeed())
@@ -135,7 +135,7 @@ var _ = BeforeSuite(func() {
 	grant(ctx, "alice", "bob", "carol")
 	Expect(admin.Create(ctx, &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "registry-uauth-reader"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{registryv1alpha1.GroupVersion.Group}, Resources: []string{"clusteruserauths"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{regv1.GroupVersion.Group}, Resources: []string{"clusteruserauths"},
 			Verbs: []string{"get"}}},
 	})).To(Succeed())
 	Expect(admin.Create(ctx, &rbacv1.ClusterRoleBinding{

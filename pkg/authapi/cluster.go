@@ -6,7 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
 // ClusterStore serves auth.registry.pco-mcm.io Clusters: the registry's ClusterInfos with
@@ -56,7 +56,7 @@ func NewClusterStore(src *Source) *ClusterStore {
 				// the cluster.
 				var out []string
 				for _, o := range []any{ch.old, ch.new} {
-					if cua, ok := o.(*registryv1alpha1.ClusterUserAuth); ok {
+					if cua, ok := o.(*regv1.ClusterUserAuth); ok {
 						out = append(out, cua.Spec.Cluster)
 					}
 				}
@@ -93,7 +93,7 @@ func hasUserAuth(st *state, who caller, cluster string) bool {
 	return false
 }
 
-func clusterView(ci *registryv1alpha1.ClusterInfo) *authv1alpha1.Cluster {
+func clusterView(ci *regv1.ClusterInfo) *authv1alpha1.Cluster {
 	return &authv1alpha1.Cluster{
 		TypeMeta: metav1.TypeMeta{APIVersion: authv1alpha1.SchemeGroupVersion.String(), Kind: "Cluster"},
 		ObjectMeta: metav1.ObjectMeta{

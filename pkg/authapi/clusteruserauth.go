@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	authv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/auth/v1alpha1"
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
 // ClusterUserAuthStore serves auth.registry.pco-mcm.io ClusterUserAuths from the registry's
@@ -82,7 +82,7 @@ func NewClusterUserAuthStore(src *Source) *ClusterUserAuthStore {
 
 // userAuthView is the served object: the ClusterUserAuth's cluster and user, and the
 // credentials of its Secret (none while the registrar has not written it yet).
-func userAuthView(st *state, src *registryv1alpha1.ClusterUserAuth) *authv1alpha1.ClusterUserAuth {
+func userAuthView(st *state, src *regv1.ClusterUserAuth) *authv1alpha1.ClusterUserAuth {
 	rv := resourceVersion(src)
 	obj := &authv1alpha1.ClusterUserAuth{
 		TypeMeta: metav1.TypeMeta{APIVersion: authv1alpha1.SchemeGroupVersion.String(), Kind: "ClusterUserAuth"},
@@ -96,8 +96,8 @@ func userAuthView(st *state, src *registryv1alpha1.ClusterUserAuth) *authv1alpha
 	}
 	if ref := src.Spec.SecretRef; ref.Name != "" {
 		if secret := st.secrets[secretKey(ref.Namespace, ref.Name)]; secret != nil && madeFor(secret, src) {
-			obj.Credentials.Kubeconfig = string(secret.Data[registryv1alpha1.KeyKubeconfig])
-			obj.Credentials.Token = string(secret.Data[registryv1alpha1.KeyToken])
+			obj.Credentials.Kubeconfig = string(secret.Data[regv1.KeyKubeconfig])
+			obj.Credentials.Token = string(secret.Data[regv1.KeyToken])
 			rv = max(rv, resourceVersion(secret))
 		}
 	}
@@ -109,10 +109,10 @@ func userAuthView(st *state, src *registryv1alpha1.ClusterUserAuth) *authv1alpha
 // by it (an owner reference with its UID, which nobody can give a ClusterUserAuth they create
 // later). A ClusterUserAuth pointing at any other Secret of the registry namespace (another
 // user's, a cluster's admin token) shows no credentials.
-func madeFor(secret *corev1.Secret, cua *registryv1alpha1.ClusterUserAuth) bool {
+func madeFor(secret *corev1.Secret, cua *regv1.ClusterUserAuth) bool {
 	for _, ref := range secret.OwnerReferences {
 		if ref.Kind == "ClusterUserAuth" && ref.UID == cua.UID && ref.Name == cua.Name &&
-			strings.HasPrefix(ref.APIVersion, registryv1alpha1.GroupVersion.Group+"/") {
+			strings.HasPrefix(ref.APIVersion, regv1.GroupVersion.Group+"/") {
 			return true
 		}
 	}

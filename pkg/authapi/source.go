@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
 // changeKind says which source object changed.
@@ -55,8 +55,8 @@ const subscriptionBuffer = 1000
 // state is the registry as the informers delivered it. The objects are the informers' and
 // are never modified.
 type state struct {
-	userAuths map[string]*registryv1alpha1.ClusterUserAuth
-	clusters  map[string]*registryv1alpha1.ClusterInfo
+	userAuths map[string]*regv1.ClusterUserAuth
+	clusters  map[string]*regv1.ClusterInfo
 	secrets   map[string]*corev1.Secret // by namespace/name
 	// byUser, byCluster and bySecret index the ClusterUserAuths' names by spec.user,
 	// spec.cluster and spec.secretRef (namespace/name).
@@ -121,7 +121,7 @@ func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
 	if err := corev1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	if err := registryv1alpha1.AddToScheme(scheme); err != nil {
+	if err := regv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	secrets := cache.ByObject{Transform: keepCredentials}
@@ -140,8 +140,8 @@ func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
 	s := &Source{
 		cache: c,
 		st: state{
-			userAuths: map[string]*registryv1alpha1.ClusterUserAuth{},
-			clusters:  map[string]*registryv1alpha1.ClusterInfo{},
+			userAuths: map[string]*regv1.ClusterUserAuth{},
+			clusters:  map[string]*regv1.ClusterInfo{},
 			secrets:   map[string]*corev1.Secret{},
 			byUser:    map[string]map[string]struct{}{},
 			byCluster: map[string]map[string]struct{}{},
@@ -158,8 +158,8 @@ func NewSource(cfg *rest.Config, opts SourceOptions) (*Source, error) {
 		s.maxWatches = DefaultMaxWatchesPerUser
 	}
 	for kind, obj := range map[changeKind]client.Object{
-		userAuthChange:    &registryv1alpha1.ClusterUserAuth{},
-		clusterInfoChange: &registryv1alpha1.ClusterInfo{},
+		userAuthChange:    &regv1.ClusterUserAuth{},
+		clusterInfoChange: &regv1.ClusterInfo{},
 		secretChange:      &corev1.Secret{},
 	} {
 		inf, err := c.GetInformer(context.Background(), obj)
@@ -187,7 +187,7 @@ func keepCredentials(obj any) (any, error) {
 	out := &corev1.Secret{}
 	out.Namespace, out.Name, out.UID, out.ResourceVersion = s.Namespace, s.Name, s.UID, s.ResourceVersion
 	out.OwnerReferences = s.OwnerReferences
-	for _, k := range []string{registryv1alpha1.KeyKubeconfig, registryv1alpha1.KeyToken} {
+	for _, k := range []string{regv1.KeyKubeconfig, regv1.KeyToken} {
 		if v, ok := s.Data[k]; ok {
 			if out.Data == nil {
 				out.Data = map[string][]byte{}
@@ -289,7 +289,7 @@ func (s *Source) apply(ch change) {
 	relevant := true // to admins
 	switch ch.kind {
 	case userAuthChange:
-		if old, ok := ch.old.(*registryv1alpha1.ClusterUserAuth); ok {
+		if old, ok := ch.old.(*regv1.ClusterUserAuth); ok {
 			users[old.Spec.User] = struct{}{}
 		}
 		if prev := st.userAuths[objName(ch)]; prev != nil {
@@ -299,7 +299,7 @@ func (s *Source) apply(ch change) {
 			removeIndex(st.bySecret, secretKey(prev.Spec.SecretRef.Namespace, prev.Spec.SecretRef.Name), prev.Name)
 			delete(st.userAuths, prev.Name)
 		}
-		if cua, ok := ch.new.(*registryv1alpha1.ClusterUserAuth); ok {
+		if cua, ok := ch.new.(*regv1.ClusterUserAuth); ok {
 			users[cua.Spec.User] = struct{}{}
 			st.userAuths[cua.Name] = cua
 			addIndex(st.byUser, cua.Spec.User, cua.Name)
@@ -308,7 +308,7 @@ func (s *Source) apply(ch change) {
 		}
 	case clusterInfoChange:
 		name := objName(ch)
-		if ci, ok := ch.new.(*registryv1alpha1.ClusterInfo); ok {
+		if ci, ok := ch.new.(*regv1.ClusterInfo); ok {
 			st.clusters[name] = ci
 		} else {
 			delete(st.clusters, name)

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
 // view is a read-only resource computed from a Source for each caller: the Store, List and
@@ -216,8 +216,8 @@ func (v *view[T, TList]) isAdmin(ctx Context) (bool, error) {
 	if ctx.Authorizer == nil {
 		return false, nil
 	}
-	if !allowed(ctx, authorizer.AttributesRecord{Verb: "get", APIGroup: registryv1alpha1.GroupVersion.Group,
-		APIVersion: registryv1alpha1.GroupVersion.Version, Resource: v.adminResource}) {
+	if !allowed(ctx, authorizer.AttributesRecord{Verb: "get", APIGroup: regv1.GroupVersion.Group,
+		APIVersion: regv1.GroupVersion.Version, Resource: v.adminResource}) {
 		return false, nil
 	}
 	if v.adminSecrets {

@@ -15,7 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	registryv1alpha1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
+	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
 // next is the next event of w (within a generous time).
@@ -38,7 +38,7 @@ func eventOf(ev watch.Event) (watch.EventType, string) {
 }
 
 func setUser(ctx context.Context, name, user string) {
-	var cua registryv1alpha1.ClusterUserAuth
+	var cua regv1.ClusterUserAuth
 	ExpectWithOffset(1, admin.Get(ctx, types.NamespacedName{Name: name}, &cua)).To(Succeed())
 	cua.Spec.User = user
 	ExpectWithOffset(1, admin.Update(ctx, &cua)).To(Succeed())
@@ -134,7 +134,7 @@ var _ = Describe("watches as ownership changes", Ordered, func() {
 		t, n = eventOf(ev)
 		Expect([]any{t, n}).To(Equal([]any{watch.Deleted, "erin-w1"}))
 		// The DELETED event's resourceVersion is the change's.
-		var cua registryv1alpha1.ClusterUserAuth
+		var cua regv1.ClusterUserAuth
 		Expect(admin.Get(ctx, types.NamespacedName{Name: "erin-w1"}, &cua)).To(Succeed())
 		Expect(ev.Object.(*unstructured.Unstructured).GetResourceVersion()).To(Equal(cua.ResourceVersion))
 		ev = next(frank)
@@ -149,7 +149,7 @@ var _ = Describe("watches as ownership changes", Ordered, func() {
 		// A changed credential is a MODIFIED event, for the owner only.
 		var secret corev1.Secret
 		Expect(admin.Get(ctx, types.NamespacedName{Namespace: registryNS, Name: "uauth-erin-w1"}, &secret)).To(Succeed())
-		secret.Data[registryv1alpha1.KeyToken] = []byte("rotated")
+		secret.Data[regv1.KeyToken] = []byte("rotated")
 		Expect(admin.Update(ctx, &secret)).To(Succeed())
 		ev = next(frank)
 		t, _ = eventOf(ev)
@@ -174,7 +174,7 @@ var _ = Describe("watches as ownership changes", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		w2.Stop()
 
-		Expect(admin.Delete(ctx, &registryv1alpha1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: "erin-w1"}})).To(Succeed())
+		Expect(admin.Delete(ctx, &regv1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: "erin-w1"}})).To(Succeed())
 		t, n := eventOf(next(w))
 		Expect([]any{t, n}).To(Equal([]any{watch.Deleted, "erin-w1"}))
 		// What frank saw at rv has changed: a watch from it is Expired (410), a relist follows.
@@ -201,7 +201,7 @@ var _ = Describe("watches as ownership changes", Ordered, func() {
 
 	AfterAll(func() {
 		for _, n := range []string{"erin-w1", "erin-w2"} {
-			Expect(client.IgnoreNotFound(admin.Delete(ctx, &registryv1alpha1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: n}}))).To(Succeed())
+			Expect(client.IgnoreNotFound(admin.Delete(ctx, &regv1.ClusterUserAuth{ObjectMeta: metav1.ObjectMeta{Name: n}}))).To(Succeed())
 		}
 	})
 })

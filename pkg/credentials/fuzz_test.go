@@ -31,7 +31,7 @@ func checkAccepted(t *testing.T, c *credentials.Credentials) {
 	if _, err := c.TLSConfig(); err != nil {
 		t.Fatalf("accepted credentials give no TLS configuration: %v", err)
 	}
-	if c.CacheKey() != c.CacheKey() {
+	if first, second := c.CacheKey(), c.CacheKey(); first != second {
 		t.Fatal("the cache key is not stable")
 	}
 }

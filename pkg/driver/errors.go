@@ -97,8 +97,13 @@ func statusError(action string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if s, ok := err.(*status.Status); ok {
-		return s
+	var s *status.Status
+	if errors.As(err, &s) {
+		if error(s) == err { //nolint:errorlint // identity, not equality: err is the status itself, unwrapped
+			return s
+		}
+		// A status wrapped in more context keeps its code and gains the context.
+		return status.Error(s.Code(), sanitize(action+": "+describe(err)))
 	}
 	return status.Error(classify(err), sanitize(action+": "+describe(err)))
 }

@@ -60,6 +60,6 @@ var _ = Describe("request cost of machine cycles", func() {
 		// and image once for all cycles. The peer needs 16.
 		Expect(perCycle).To(BeNumerically("<=", 8))
 		Expect(f.sim.Servers()).To(BeEmpty())
-		Expect(f.sim.Ports()).To(HaveLen(0))
+		Expect(f.sim.Ports()).To(BeEmpty())
 	})
 })

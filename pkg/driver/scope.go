@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -34,7 +34,7 @@ type scope struct {
 
 // newScope validates the MachineClass and Secret (all problems at once) and opens the shared
 // session for the Secret's credentials. needUserData is set for calls that create a server.
-func (d *Driver) newScope(ctx context.Context, class *v1alpha1.MachineClass, secret *corev1.Secret, needUserData bool) (*scope, error) {
+func (d *Driver) newScope(ctx context.Context, class *mcmv1alpha1.MachineClass, secret *corev1.Secret, needUserData bool) (*scope, error) {
 	config, errs := validation.ValidateMachineClass(class)
 	var data map[string][]byte
 	if secret != nil {

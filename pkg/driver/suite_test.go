@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
@@ -71,13 +71,13 @@ func baseSpec(sim *ossim.Sim) api.MachineProviderConfigSpec {
 	}
 }
 
-func machineClass(spec api.MachineProviderConfigSpec) *v1alpha1.MachineClass {
+func machineClass(spec api.MachineProviderConfigSpec) *mcmv1alpha1.MachineClass {
 	raw, err := json.Marshal(api.MachineProviderConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
 		Spec:     spec,
 	})
 	Expect(err).NotTo(HaveOccurred())
-	return &v1alpha1.MachineClass{
+	return &mcmv1alpha1.MachineClass{
 		ObjectMeta:   metav1.ObjectMeta{Name: "pco-class", Namespace: "shoot--pco--demo"},
 		Provider:     api.ProviderName,
 		ProviderSpec: runtime.RawExtension{Raw: raw},
@@ -96,15 +96,15 @@ func secret(sim *ossim.Sim) *corev1.Secret {
 	}}
 }
 
-func machine(name string) *v1alpha1.Machine {
-	return &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shoot--pco--demo"}}
+func machine(name string) *mcmv1alpha1.Machine {
+	return &mcmv1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shoot--pco--demo"}}
 }
 
 // fixture bundles what one driver call needs.
 type fixture struct {
 	sim    *ossim.Sim
 	drv    *driver.Driver
-	class  *v1alpha1.MachineClass
+	class  *mcmv1alpha1.MachineClass
 	secret *corev1.Secret
 }
 
@@ -121,15 +121,15 @@ func (f *fixture) create(name string) (*mcmdriver.CreateMachineResponse, error) 
 	return f.drv.CreateMachine(context.Background(), &mcmdriver.CreateMachineRequest{Machine: machine(name), MachineClass: f.class, Secret: f.secret})
 }
 
-func (f *fixture) status(m *v1alpha1.Machine) (*mcmdriver.GetMachineStatusResponse, error) {
+func (f *fixture) status(m *mcmv1alpha1.Machine) (*mcmdriver.GetMachineStatusResponse, error) {
 	return f.drv.GetMachineStatus(context.Background(), &mcmdriver.GetMachineStatusRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
 }
 
-func (f *fixture) initialize(m *v1alpha1.Machine) (*mcmdriver.InitializeMachineResponse, error) {
+func (f *fixture) initialize(m *mcmv1alpha1.Machine) (*mcmdriver.InitializeMachineResponse, error) {
 	return f.drv.InitializeMachine(context.Background(), &mcmdriver.InitializeMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
 }
 
-func (f *fixture) delete(m *v1alpha1.Machine) error {
+func (f *fixture) delete(m *mcmv1alpha1.Machine) error {
 	_, err := f.drv.DeleteMachine(context.Background(), &mcmdriver.DeleteMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
 	return err
 }
@@ -141,7 +141,7 @@ func (f *fixture) list() map[string]string {
 }
 
 // withProviderID is the Machine as MCM's orphan collection passes it: name and provider ID only.
-func withProviderID(name, providerID string) *v1alpha1.Machine {
+func withProviderID(name, providerID string) *mcmv1alpha1.Machine {
 	m := machine(name)
 	m.Spec.ProviderID = providerID
 	return m

@@ -23,8 +23,9 @@ func httpClientTimeout(t *testing.T) error {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
 	defer srv.Close()
 	defer close(release)
-	_, err := (&http.Client{Timeout: 20 * time.Millisecond}).Get(srv.URL)
+	resp, err := (&http.Client{Timeout: 20 * time.Millisecond}).Get(srv.URL)
 	if err == nil {
+		_ = resp.Body.Close()
 		t.Fatal("the request did not time out")
 	}
 	return err

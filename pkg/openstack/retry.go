@@ -79,7 +79,7 @@ func backoff(attempt uint) time.Duration {
 	if d > 8*time.Second {
 		d = 8 * time.Second
 	}
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // G404: jitter spreads retries out, it needs no crypto randomness
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	osapi "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
+	api "github.com/pco-mcm/mcm-provider-pco/pkg/apis/openstack/v1alpha1"
 	regv1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/registry/v1alpha1"
 )
 
@@ -70,6 +70,8 @@ type machineCluster struct {
 	nodes       []string
 }
 
+// Reconcile registers (or updates) every cluster our Machines form, marks registered clusters
+// without machines lost, and runs again every Resync whatever the request.
 func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	clusters, err := r.fromMachines(ctx)
 	if err != nil {
@@ -114,7 +116,7 @@ func (r *ClusterReconciler) fromMachines(ctx context.Context) (map[string]*machi
 		if class == nil {
 			continue
 		}
-		spec, err := osapi.Decode(class.ProviderSpec.Raw)
+		spec, err := api.Decode(class.ProviderSpec.Raw)
 		if err != nil {
 			continue // a bad class is the machine controller's to report
 		}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	corev1 "k8s.io/api/core/v1"
@@ -101,11 +101,14 @@ func runSequential(d mcmdriver.Driver, sim *simProcess, cycles int) (seqResult, 
 // cycle drives what MCM does per machine: GetMachineStatus (create if NotFound or
 // Unimplemented), CreateMachine, InitializeMachine (skipped when Unimplemented),
 // GetMachineStatus, DeleteMachine.
-func cycle(ctx context.Context, d mcmdriver.Driver, class *v1alpha1.MachineClass, secret *corev1.Secret, name string) error {
-	m := &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "bench"}}
+func cycle(ctx context.Context, d mcmdriver.Driver, class *mcmv1alpha1.MachineClass, secret *corev1.Secret, name string) error {
+	m := &mcmv1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "bench"}}
 	_, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: m, MachineClass: class, Secret: secret})
 	if c := code(err); c != codes.NotFound && c != codes.Unimplemented {
-		return fmt.Errorf("%s: status before create: %v", name, err)
+		if err == nil {
+			return fmt.Errorf("%s: status before create: the machine exists already", name)
+		}
+		return fmt.Errorf("%s: status before create: %w", name, err)
 	}
 	created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: class, Secret: secret})
 	if err != nil {

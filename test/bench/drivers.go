@@ -5,7 +5,7 @@ import (
 
 	"github.com/gardener/machine-controller-manager-provider-openstack/pkg/apis/openstack/install"
 	peerdriver "github.com/gardener/machine-controller-manager-provider-openstack/pkg/driver"
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
@@ -56,13 +56,13 @@ func code(err error) codes.Code {
 // objects are the MachineClass and Secret both drivers get: a provider-openstack v0.27.1
 // providerSpec with flavor and Secret for the seed's project (the simulator's, or a real
 // cloud's fixture with --real-clouds).
-func objects(seed ossim.Seed, authURL, flavor string) (*v1alpha1.MachineClass, *corev1.Secret, error) {
+func objects(seed ossim.Seed, authURL, flavor string) (*mcmv1alpha1.MachineClass, *corev1.Secret, error) {
 	return objectsWithRootDisk(seed, authURL, flavor, 0)
 }
 
 // objectsWithRootDisk are objects with providerSpec rootDiskSize (GiB) set: a diskless flavor
 // boots from a Cinder volume of that size.
-func objectsWithRootDisk(seed ossim.Seed, authURL, flavor string, rootDiskGB int) (*v1alpha1.MachineClass, *corev1.Secret, error) {
+func objectsWithRootDisk(seed ossim.Seed, authURL, flavor string, rootDiskGB int) (*mcmv1alpha1.MachineClass, *corev1.Secret, error) {
 	raw, err := json.Marshal(api.MachineProviderConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
 		Spec: api.MachineProviderConfigSpec{
@@ -76,7 +76,7 @@ func objectsWithRootDisk(seed ossim.Seed, authURL, flavor string, rootDiskGB int
 	if err != nil {
 		return nil, nil, err
 	}
-	class := &v1alpha1.MachineClass{ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "bench"},
+	class := &mcmv1alpha1.MachineClass{ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "bench"},
 		Provider: api.ProviderName, ProviderSpec: runtime.RawExtension{Raw: raw}}
 	secret := &corev1.Secret{Data: map[string][]byte{
 		"authURL": []byte(authURL), "domainName": []byte(seed.DomainName), "tenantName": []byte(seed.ProjectName),

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // countingProxy stands between the drivers and a real OpenStack (group cycles with
@@ -58,7 +59,7 @@ func startCountingProxy(authURL string) (*countingProxy, error) {
 		counts: map[string]int{},
 	}
 	p.addOrigin(p.identity, "identity")
-	p.srv = &http.Server{Handler: p}
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.srv.Serve(ln) }()
 	return p, nil
 }

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	corev1 "k8s.io/api/core/v1"
@@ -92,11 +92,11 @@ func runRealistic(d mcmdriver.Driver, sim *ossim.Sim, machines int) (realisticRe
 		return res, err
 	}
 	ctx := context.Background()
-	ms := make([]*v1alpha1.Machine, machines)
+	ms := make([]*mcmv1alpha1.Machine, machines)
 	took := make([]time.Duration, machines)
 	start := time.Now()
 	if err := each(machines, func(i int) error {
-		ms[i] = &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("real-%d", i), Namespace: "bench"}}
+		ms[i] = &mcmv1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("real-%d", i), Namespace: "bench"}}
 		t := time.Now()
 		err := up(ctx, d, class, secret, ms[i])
 		took[i] = time.Since(t)
@@ -134,10 +134,13 @@ func runRealistic(d mcmdriver.Driver, sim *ossim.Sim, machines int) (realisticRe
 }
 
 // up is the first half of cycle: what MCM calls until a machine is Running.
-func up(ctx context.Context, d mcmdriver.Driver, class *v1alpha1.MachineClass, secret *corev1.Secret, m *v1alpha1.Machine) error {
+func up(ctx context.Context, d mcmdriver.Driver, class *mcmv1alpha1.MachineClass, secret *corev1.Secret, m *mcmv1alpha1.Machine) error {
 	_, err := d.GetMachineStatus(ctx, &mcmdriver.GetMachineStatusRequest{Machine: m, MachineClass: class, Secret: secret})
 	if c := code(err); c != codes.NotFound && c != codes.Unimplemented {
-		return fmt.Errorf("%s: status before create: %v", m.Name, err)
+		if err == nil {
+			return fmt.Errorf("%s: status before create: the machine exists already", m.Name)
+		}
+		return fmt.Errorf("%s: status before create: %w", m.Name, err)
 	}
 	created, err := d.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: class, Secret: secret})
 	if err != nil {

@@ -64,9 +64,13 @@ func startSimProcess(build, del time.Duration) (*simProcess, error) {
 	p := &simProcess{cmd: cmd, stdin: stdin, client: &http.Client{Timeout: time.Minute}}
 	first, err := bufio.NewReader(stdout).ReadString('\n')
 	fields := strings.Fields(first)
-	if err != nil || len(fields) != 3 || fields[0] != "SIM" {
+	if err != nil {
 		p.Close()
-		return nil, fmt.Errorf("simulator process: want \"SIM <url> <auth URL>\", got %q (%v)", first, err)
+		return nil, fmt.Errorf("simulator process: want \"SIM <url> <auth URL>\", got %q: %w", first, err)
+	}
+	if len(fields) != 3 || fields[0] != "SIM" {
+		p.Close()
+		return nil, fmt.Errorf("simulator process: want \"SIM <url> <auth URL>\", got %q", first)
 	}
 	p.url, p.authURL = fields[1], fields[2]
 	if err := p.get("/_sim/seed", &p.seed); err != nil {

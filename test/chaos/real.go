@@ -143,8 +143,11 @@ func (c *realClients) subnetOf(ctx context.Context, networkID string) (string, e
 		return "", err
 	}
 	list, err := subnets.ExtractSubnets(pages)
-	if err != nil || len(list) == 0 {
-		return "", fmt.Errorf("no subnet on network %s: %v", networkID, err)
+	if err != nil {
+		return "", fmt.Errorf("no subnet on network %s: %w", networkID, err)
+	}
+	if len(list) == 0 {
+		return "", fmt.Errorf("no subnet on network %s", networkID)
 	}
 	return list[0].ID, nil
 }
@@ -311,7 +314,7 @@ func runReal(ctx context.Context, cfg config, rng *rand.Rand) (ok bool, err erro
 				} else {
 					out, err := exec.CommandContext(ctx, restartScript, d.service).CombinedOutput()
 					if err != nil {
-						return false, fmt.Errorf("restarting %s: %v: %s", d.service, err, out)
+						return false, fmt.Errorf("restarting %s: %w: %s", d.service, err, out)
 					}
 					restarted[d.service]++
 					fmt.Printf("%s %s", stamp(), out)

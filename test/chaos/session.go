@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -36,7 +37,11 @@ func (s *session) stamp() string { return fmt.Sprintf("[%6.1fs]", time.Since(s.b
 // setReplicas scales the two deployments (see deployments).
 func (s *session) setReplicas(workers, pinned int) error {
 	for i, n := range []int{workers, pinned} {
-		if err := s.stack.UpdateMachineDeployment(s.ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = int32(n) }); err != nil {
+		if n < 0 || n > math.MaxInt32 {
+			return fmt.Errorf("%d replicas are out of range", n)
+		}
+		replicas := int32(n)
+		if err := s.stack.UpdateMachineDeployment(s.ctx, deployments[i], func(md *mcmv1alpha1.MachineDeployment) { md.Spec.Replicas = replicas }); err != nil {
 			return err
 		}
 	}

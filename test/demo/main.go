@@ -260,7 +260,7 @@ func printRegistry(ctx context.Context, c client.Client, replicas int) error {
 		}
 		done := len(list.Items) > 0
 		for _, ci := range list.Items {
-			done = done && ci.Spec.NodeCount == int32(replicas) && ci.Status.Phase == regv1.PhaseActive
+			done = done && int(ci.Spec.NodeCount) == replicas && ci.Status.Phase == regv1.PhaseActive
 		}
 		if done || time.Now().After(deadline) {
 			break

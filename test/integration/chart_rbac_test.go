@@ -34,22 +34,23 @@ func (g grant) String() string {
 	return fmt.Sprintf("%s (ns %q, bound to %s): groups %v resources %v names %v verbs %v", g.role, g.namespace, g.subjects, g.groups, g.resources, g.names, g.verbs)
 }
 
-// covers reports whether row allows everything rule grants: same role, namespace and subjects,
-// and every group, resource, name (a rule without names needs a row without names) and verb.
-func (row grant) covers(rule grant) bool {
-	if row.role != rule.role || row.namespace != rule.namespace || row.subjects != rule.subjects || row.builtIn {
+// covers reports whether g, a row of the table, allows everything rule grants: same role,
+// namespace and subjects, and every group, resource, name (a rule without names needs a row
+// without names) and verb.
+func (g grant) covers(rule grant) bool {
+	if g.role != rule.role || g.namespace != rule.namespace || g.subjects != rule.subjects || g.builtIn {
 		return false
 	}
 	subset := func(a, b []string) bool {
 		return !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) })
 	}
-	if len(rule.names) == 0 && len(row.names) > 0 {
+	if len(rule.names) == 0 && len(g.names) > 0 {
 		return false
 	}
-	return subset(rule.groups, row.groups) && subset(rule.resources, row.resources) && subset(rule.names, row.names) && subset(rule.verbs, row.verbs)
+	return subset(rule.groups, g.groups) && subset(rule.resources, g.resources) && subset(rule.names, g.names) && subset(rule.verbs, g.verbs)
 }
 
-func (row grant) equals(rule grant) bool { return row.covers(rule) && rule.covers(row) }
+func (g grant) equals(rule grant) bool { return g.covers(rule) && rule.covers(g) }
 
 // rbacTable reads the RBAC table of docs/install.md.
 func rbacTable() []grant {

@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -200,8 +201,8 @@ exec "$@"`
 		cmd := exec.CommandContext(ctx, providerBn, args...)
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
-		Expect(err).To(BeAssignableToTypeOf(exit))
-		Expect(err.(*exec.ExitError).ExitCode()).To(Equal(2))
+		Expect(errors.As(err, &exit)).To(BeTrue(), "exits with an error: %v", err)
+		Expect(exit.ExitCode()).To(Equal(2))
 		Expect(string(out)).To(HavePrefix("machine-controller: unknown flag: --machine-future-flag\n"))
 		Expect(string(out)).To(ContainSubstring("docs/gardener.md"))
 		Expect(strings.Count(string(out), "\n")).To(Equal(2), "no usage dump: %s", out)

@@ -425,10 +425,10 @@ func gatewayString(sn *subnet) string {
 func (c *call) subnetJSON(sn *subnet) map[string]any {
 	first, last := firstHost(sn.cidr), lastHost(sn.cidr)
 	pools := []map[string]any{}
-	switch {
-	case sn.gateway == first:
+	switch sn.gateway {
+	case first:
 		pools = append(pools, map[string]any{"start": first.Next().String(), "end": last.String()})
-	case sn.gateway == last:
+	case last:
 		pools = append(pools, map[string]any{"start": first.String(), "end": last.Prev().String()})
 	default:
 		pools = append(pools, map[string]any{"start": first.String(), "end": last.String()})
@@ -572,7 +572,7 @@ func lastHost(p netip.Prefix) netip.Addr {
 	a := p.Masked().Addr().As4()
 	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 	v |= 1<<(32-p.Bits()) - 1
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).Prev()
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).Prev() //nolint:gosec // G115: taking the address's bytes apart truncates on purpose
 }
 
 // --- tags ------------------------------------------------------------------------------------

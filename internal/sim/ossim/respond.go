@@ -110,10 +110,10 @@ func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
 // MaxLimit (Nova's max_limit, Neutron's pagination_max_limit, Glance's api_limit_max, Cinder's
 // osapi_max_limit). A limit that is no integer or negative is answered with 400.
 func (c *call) pageLimit(def int) (int, bool) {
-	max := c.s.opts.MaxLimit
+	limitMax := c.s.opts.MaxLimit
 	v := c.query("limit")
 	if v == "" {
-		return min(def, max), true
+		return min(def, limitMax), true
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
@@ -130,7 +130,7 @@ func (c *call) pageLimit(def int) (int, bool) {
 	if n == 0 {
 		n = def
 	}
-	return min(n, max), true
+	return min(n, limitMax), true
 }
 
 // pageOf cuts the page after marker out of items (already in list order). found is false when

@@ -227,10 +227,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rt *route) {
 
 // faultPath is the request path after the service prefix, which Fault.Path is matched against.
 func (s *Sim) faultPath(rt *route, r *http.Request) string {
-	prefix := rt.prefix
-	if strings.Contains(prefix, "{project_id}") {
-		prefix = strings.Replace(prefix, "{project_id}", r.PathValue("project_id"), 1)
-	}
+	prefix := strings.Replace(rt.prefix, "{project_id}", r.PathValue("project_id"), 1)
 	return strings.TrimPrefix(r.URL.Path, prefix)
 }
 

@@ -33,6 +33,8 @@ func IsKubeconfigError(err error) bool {
 }
 
 // The messages of KubeconfigError (the fuzz test checks that every error is one of them).
+//
+//nolint:gosec // G101: messages about credentials, not credentials
 const (
 	kubeconfigMsgEmpty         = "the kubeconfig is empty"
 	kubeconfigMsgTooLarge      = "the kubeconfig is larger than 1 MiB"

@@ -107,6 +107,8 @@ func (r *Reconciler) targetClient(cfg *rest.Config) (kubernetes.Interface, error
 	return kubernetes.NewForConfig(cfg)
 }
 
+// Reconcile connects the ClusterConnect req names (or disconnects it when it is being deleted)
+// and records the outcome in its status.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var cc regv1.ClusterConnect
 	if err := r.read().Get(ctx, req.NamespacedName, &cc); err != nil {

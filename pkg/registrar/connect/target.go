@@ -37,6 +37,8 @@ const (
 // Annotations on the token Secrets (never the token itself): when and for which service
 // account a TokenRequest token was issued, so it is renewed in time and after the service
 // account was re-created.
+//
+//nolint:gosec // G101: annotation names, not tokens
 const (
 	annTokenIssued  = "registry.pco-mcm.io/token-issued"
 	annTokenExpires = "registry.pco-mcm.io/token-expires"

@@ -247,7 +247,8 @@ var _ = Describe("manifests", func() {
 		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
 			return err
 		}
-		return c.Patch(ctx, u, client.Apply, client.FieldOwner("test"), client.ForceOwnership, client.FieldValidation("Strict"))
+		// Client.Apply, the replacement, takes no FieldValidation option; strict validation is the point here.
+		return c.Patch(ctx, u, client.Apply, client.FieldOwner("test"), client.ForceOwnership, client.FieldValidation("Strict")) //nolint:staticcheck // SA1019, see above
 	}
 
 	It("pco-reseller-operator v0.3.1's kinds and fields apply unchanged (inline Region account, legacy compute quota keys)", func() {

@@ -81,6 +81,8 @@ func (p *bindingParts) appCredName() string {
 	return p.project.Status.OpenStackName + "-" + p.username
 }
 
+// Reconcile brings the OpenStack side of the UserProjectBinding req names in line with it, or
+// tears it down when the binding is being deleted.
 func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.UserProjectBinding{}, pcov1.UserProjectBindingReady, 0, r.ensure, r.delete)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // IDSecretName holds the controller identifier (key "id"), as the peer names it.
-const IDSecretName = "pco-reseller-operator-id"
+const IDSecretName = "pco-reseller-operator-id" //nolint:gosec // G101: a Secret's name, not a secret
 
 // EnsureControllerID returns the controller identifier stored in namespace, making one (six
 // random lower-case letters, immutable Secret) on first use. Every OpenStack project and user
@@ -73,9 +73,9 @@ func validID(id string) bool {
 // randomString draws n characters from alphabet with crypto/rand.
 func randomString(n int, alphabet string) (string, error) {
 	out := make([]byte, n)
-	max := big.NewInt(int64(len(alphabet)))
+	upper := big.NewInt(int64(len(alphabet)))
 	for i := range out {
-		k, err := rand.Int(rand.Reader, max)
+		k, err := rand.Int(rand.Reader, upper)
 		if err != nil {
 			return "", err
 		}

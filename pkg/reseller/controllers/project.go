@@ -59,6 +59,8 @@ func (r *ProjectReconciler) claim(ctx context.Context, project *pcov1.Project, f
 	return chk.check(ctx, r.owner(project), "project", found.Name, found.Description)
 }
 
+// Reconcile keeps the reseller project of the Project req names as it says, or deletes it when
+// the Project is being deleted.
 func (r *ProjectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.Project{}, pcov1.ProjectReady, projectRecheck, r.ensure, r.delete)
 }

@@ -80,7 +80,7 @@ func (r *RegionReconciler) delete(ctx context.Context, region *pcov1.Region) (ct
 // SecretFinalizer keeps a Region's Secret while the Region exists: deleting a Region's
 // manifests in one go (kubectl delete -f) must not take the account its Projects need to be
 // deleted in the cloud.
-const SecretFinalizer = "pco.plusserver.com/region-account"
+const SecretFinalizer = "pco.plusserver.com/region-account" //nolint:gosec // G101: a finalizer name, not a secret
 
 func (r *RegionReconciler) holdSecret(ctx context.Context, region *pcov1.Region) error {
 	ref := region.Spec.SecretRef

@@ -34,6 +34,7 @@ func openstackUserName(controllerID string, u *pcov1.User) string {
 
 func userSecretName(user string) string { return user + "-openstack" }
 
+// Reconcile keeps the Secret with the username and password of the User req names.
 func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return reconcileObject(ctx, r.Client, r.recorder, req, &pcov1.User{}, pcov1.UserReady, 0, r.ensure, r.delete)
 }

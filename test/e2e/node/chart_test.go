@@ -34,9 +34,6 @@ import (
 const (
 	ns      = "pco-e2e"
 	release = "pco"
-	// The chart's objects for release "pco" (fullname pco-mcm-provider-pco).
-	deployName   = "pco-mcm-provider-pco"
-	resellerName = "pco-mcm-provider-pco-reseller"
 )
 
 var _ = Describe("the chart on a real node", Ordered, func() {

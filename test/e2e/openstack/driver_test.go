@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/status"
@@ -100,7 +100,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	}
 })
 
-func class(mod func(*api.MachineProviderConfigSpec)) *v1alpha1.MachineClass {
+func class(mod func(*api.MachineProviderConfigSpec)) *mcmv1alpha1.MachineClass {
 	spec := api.MachineProviderConfigSpec{
 		ImageName: "cirros-fake", Region: fx.region, AvailabilityZone: "nova", FlavorName: "m1.small",
 		KeyName: fx.keyName, SecurityGroups: []string{fx.sgName}, NetworkID: fx.networkID,
@@ -111,11 +111,11 @@ func class(mod func(*api.MachineProviderConfigSpec)) *v1alpha1.MachineClass {
 	}
 	raw, err := json.Marshal(api.MachineProviderConfig{TypeMeta: metav1.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind}, Spec: spec})
 	Expect(err).NotTo(HaveOccurred())
-	return &v1alpha1.MachineClass{Provider: api.ProviderName, ProviderSpec: runtime.RawExtension{Raw: raw}}
+	return &mcmv1alpha1.MachineClass{Provider: api.ProviderName, ProviderSpec: runtime.RawExtension{Raw: raw}}
 }
 
-func machine(name, providerID string) *v1alpha1.Machine {
-	return &v1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "e2e"}, Spec: v1alpha1.MachineSpec{ProviderID: providerID}}
+func machine(name, providerID string) *mcmv1alpha1.Machine {
+	return &mcmv1alpha1.Machine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "e2e"}, Spec: mcmv1alpha1.MachineSpec{ProviderID: providerID}}
 }
 
 func driverOptions() driver.Options {

@@ -19,6 +19,7 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,7 +130,7 @@ func runWithStack() (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(filepath.Join(root, "dev"))
-	if err := os.MkdirAll(filepath.Join(root, ".ci", "controllers-test", "logs"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(root, ".ci", "controllers-test", "logs"), 0o750); err != nil {
 		return 0, err
 	}
 	providerPort, err := framework.FreePort()
@@ -155,7 +156,7 @@ func runWithStack() (int, error) {
 		fmt.Sprintf("START_ARGS=--address=127.0.0.1 --port=%d --machine-creation-timeout=5m --machine-safety-orphan-vms-period=30s --pco-poll-interval=250ms --pco-max-poll-interval=1s --v=3", providerPort),
 	)
 	err = child.Run()
-	if exit, ok := err.(*exec.ExitError); ok {
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
 		fmt.Printf("MCM framework: controller logs in %s\n", filepath.Join(root, ".ci", "controllers-test", "logs"))
 		return exit.ExitCode(), nil
 	}
@@ -217,10 +218,10 @@ providerSpec:
 `, name, namespace, namespace, namespace, seed.Region, flavor, disk, seed.ImageName, seed.KeyName, seed.NetworkID, seed.SecurityGroupName, clusterName)
 	}
 	v1, v2 = filepath.Join(dir, "test-mc-v1.yaml"), filepath.Join(dir, "test-mc-v2.yaml")
-	if err := os.WriteFile(v1, []byte(class("test-mc-v1", "SCS-2V-4-20s", 0)), 0o644); err != nil {
+	if err := os.WriteFile(v1, []byte(class("test-mc-v1", "SCS-2V-4-20s", 0)), 0o600); err != nil {
 		return "", "", err
 	}
-	return v1, v2, os.WriteFile(v2, []byte(class("test-mc-v2", "SCS-2V-4", 20)), 0o644)
+	return v1, v2, os.WriteFile(v2, []byte(class("test-mc-v2", "SCS-2V-4", 20)), 0o600)
 }
 
 // writeMCMShim stands in for a clone of MCM's repository in dev/mcm: the framework checks that
@@ -228,10 +229,10 @@ providerSpec:
 // MCM core controller built from the pinned module, with the flags of MCM's own start target.
 func writeMCMShim(mcmDir, mcmBin string) error {
 	crds := filepath.Join(mcmDir, "kubernetes", "crds")
-	if err := os.MkdirAll(crds, 0o755); err != nil {
+	if err := os.MkdirAll(crds, 0o750); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(mcmDir, ".git"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(mcmDir, ".git"), 0o750); err != nil {
 		return err
 	}
 	mod, err := testenv.MCMModuleDir()
@@ -241,15 +242,18 @@ func writeMCMShim(mcmDir, mcmBin string) error {
 	// Copies, not a symlink: the framework walks the folder with filepath.Walk, which does not
 	// follow a symlinked root.
 	files, err := filepath.Glob(filepath.Join(mod, "kubernetes", "crds", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no CRDs in %s: %v", mod, err)
+	if err != nil {
+		return fmt.Errorf("no CRDs in %s: %w", mod, err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no CRDs in %s", mod)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(crds, filepath.Base(f)), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(crds, filepath.Base(f)), b, 0o600); err != nil {
 			return err
 		}
 	}
@@ -263,5 +267,5 @@ LEADER_ELECT ?= false
 start:
 	exec %s --control-kubeconfig=$(CONTROL_KUBECONFIG) --target-kubeconfig=$(TARGET_KUBECONFIG) --namespace=$(CONTROL_NAMESPACE) --safety-up=2 --safety-down=1 --machine-safety-overshooting-period=$(MACHINE_SAFETY_OVERSHOOTING_PERIOD) --leader-elect=$(LEADER_ELECT) --address=127.0.0.1 --port=%d --v=3
 `, mcmBin, port)
-	return os.WriteFile(filepath.Join(mcmDir, "Makefile"), []byte(makefile), 0o644)
+	return os.WriteFile(filepath.Join(mcmDir, "Makefile"), []byte(makefile), 0o600)
 }

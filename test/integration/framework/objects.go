@@ -100,7 +100,7 @@ func (s *Stack) fillSecret(u *unstructured.Unstructured) {
 func (s *Stack) Apply(ctx context.Context, objs ...*unstructured.Unstructured) error {
 	for _, u := range objs {
 		u.SetManagedFields(nil)
-		if err := s.CP.Client.Patch(ctx, u, client.Apply, client.FieldOwner("pco-tests"), client.ForceOwnership); err != nil {
+		if err := s.CP.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("pco-tests"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}

@@ -29,7 +29,7 @@ func PeerProviderBinary() (string, error) {
 	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
 		return bin, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(bin), 0o750); err != nil {
 		return "", err
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())

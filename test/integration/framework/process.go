@@ -27,7 +27,7 @@ func StartProcess(name, logDir, binary string, args ...string) (*Process, error)
 }
 
 func (p *Process) start() error {
-	logFile, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}

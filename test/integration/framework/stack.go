@@ -86,7 +86,7 @@ func (s *Stack) SwitchProvider(binary string) error {
 	if binary == "" {
 		binary, dir, ownDefaults, extra = s.ourProvider, s.Opts.Dir, s.Opts.ProviderOwnDefaults, s.Opts.ProviderArgs
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	p, err := StartProcess("machine-controller", dir, binary, s.providerArgs(ownDefaults, extra)...)

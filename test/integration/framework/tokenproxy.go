@@ -6,6 +6,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
+	"time"
 )
 
 // TokenProxy sits between clients and a Keystone and remembers every token that passes: the
@@ -31,17 +32,16 @@ func StartTokenProxy(target string) (*TokenProxy, error) {
 		return nil, err
 	}
 	p := &TokenProxy{URL: "http://" + ln.Addr().String(), tokens: map[string]bool{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		p.note(r.Header.Get("X-Auth-Token"), r.Header.Get("X-Subject-Token"))
-		director(r)
-	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		p.note(r.In.Header.Get("X-Auth-Token"), r.In.Header.Get("X-Subject-Token"))
+		r.SetURL(u)
+		r.Out.Host = r.In.Host // as NewSingleHostReverseProxy did: the backend sees the proxy's host
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		p.note(resp.Header.Get("X-Subject-Token"))
 		return nil
 	}
-	p.server = &http.Server{Handler: rp}
+	p.server = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.server.Serve(ln) }()
 	return p, nil
 }

@@ -109,8 +109,8 @@ spec:
 			[]string{"spec.color"}, `unknown field "color"`),
 		Entry("an unknown top-level field", `{"apiVersion":"openstack.machine.gardener.cloud/v1alpha1","kind":"MachineProviderConfig","metadata":{}}`,
 			[]string{"metadata"}, "unknown field"),
-		Entry("an unknown field in a network", withSpec(`{"networks":[{"id":"a"},{"nmae":"b"}]}`),
-			[]string{"spec.networks[1].nmae"}, `did you mean "name"?`),
+		Entry("an unknown field in a network", withSpec(`{"networks":[{"id":"a"},{"nmae":"b"}]}`), //nolint:misspell // the typo is the input under test
+			[]string{"spec.networks[1].nmae"}, `did you mean "name"?`), //nolint:misspell // the typo is the input under test
 		Entry("a duplicate field", withSpec(`{"region":"a","region":"b"}`),
 			[]string{"spec.region"}, "Duplicate value", "more than once"),
 		Entry("a duplicate tag key with dots in it", withSpec(`{"tags":{"kubernetes.io-role-node":"1","kubernetes.io-role-node":"2"}}`),

@@ -73,4 +73,4 @@ type UserProjectBindingList struct {
 	Items           []UserProjectBinding `json:"items"`
 }
 
-func init() { SchemeBuilder.Register(&UserProjectBinding{}, &UserProjectBindingList{}) }
+func init() { register(&UserProjectBinding{}, &UserProjectBindingList{}) }

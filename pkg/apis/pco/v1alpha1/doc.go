@@ -9,8 +9,9 @@
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 var (
@@ -18,11 +19,21 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "pco.plusserver.com", Version: "v1alpha1"}
 
 	// SchemeBuilder registers the kinds of this group.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = &runtime.SchemeBuilder{}
 
 	// AddToScheme adds the kinds of this group to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+// register adds objects to the kinds of this group that AddToScheme adds (what
+// controller-runtime's deprecated scheme.Builder did, without its dependency in an API package).
+func register(objects ...runtime.Object) {
+	SchemeBuilder.Register(func(s *runtime.Scheme) error {
+		s.AddKnownTypes(GroupVersion, objects...)
+		metav1.AddToGroupVersion(s, GroupVersion)
+		return nil
+	})
+}
 
 // Finalizer keeps an object until what it made in the cloud is gone (the peer's name, so a
 // cluster can switch controllers).

@@ -127,4 +127,4 @@ type ProjectList struct {
 	Items           []Project `json:"items"`
 }
 
-func init() { SchemeBuilder.Register(&Project{}, &ProjectList{}) }
+func init() { register(&Project{}, &ProjectList{}) }

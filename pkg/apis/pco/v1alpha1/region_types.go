@@ -84,4 +84,4 @@ type RegionList struct {
 	Items           []Region `json:"items"`
 }
 
-func init() { SchemeBuilder.Register(&Region{}, &RegionList{}) }
+func init() { register(&Region{}, &RegionList{}) }

@@ -6,7 +6,7 @@ import (
 
 // RotatePasswordAnnotation on a User asks for a new password: whenever its value changes, the
 // controller generates one, and every binding pushes it to OpenStack and into its Secrets.
-const RotatePasswordAnnotation = "pco.plusserver.com/rotate-password"
+const RotatePasswordAnnotation = "pco.plusserver.com/rotate-password" //nolint:gosec // G101: an annotation name, not a password
 
 // UserSpec is an OpenStack user. It is only made in OpenStack once a UserProjectBinding binds
 // it (only then is its region known); its credentials are in the Secret <name>-openstack.
@@ -66,4 +66,4 @@ type UserList struct {
 	Items           []User `json:"items"`
 }
 
-func init() { SchemeBuilder.Register(&User{}, &UserList{}) }
+func init() { register(&User{}, &UserList{}) }

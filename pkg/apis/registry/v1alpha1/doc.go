@@ -11,8 +11,9 @@
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 var (
@@ -20,11 +21,21 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "registry.pco-mcm.io", Version: "v1alpha1"}
 
 	// SchemeBuilder registers the kinds of this group.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = &runtime.SchemeBuilder{}
 
 	// AddToScheme adds the kinds of this group to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+// register adds objects to the kinds of this group that AddToScheme adds (what
+// controller-runtime's deprecated scheme.Builder did, without its dependency in an API package).
+func register(objects ...runtime.Object) {
+	SchemeBuilder.Register(func(s *runtime.Scheme) error {
+		s.AddKnownTypes(GroupVersion, objects...)
+		metav1.AddToGroupVersion(s, GroupVersion)
+		return nil
+	})
+}
 
 // ProviderPlusCloudOpen is ClusterInfo.spec.provider for clusters on pluscloud open.
 const ProviderPlusCloudOpen = "pluscloud-open"

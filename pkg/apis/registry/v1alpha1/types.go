@@ -305,6 +305,6 @@ type ClusterConnectList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&ClusterInfo{}, &ClusterInfoList{}, &ClusterAuthInfo{}, &ClusterAuthInfoList{},
+	register(&ClusterInfo{}, &ClusterInfoList{}, &ClusterAuthInfo{}, &ClusterAuthInfoList{},
 		&ClusterUserAuth{}, &ClusterUserAuthList{}, &ClusterConnect{}, &ClusterConnectList{})
 }
