@@ -50,19 +50,29 @@ func main() {
 	// controller-runtime, which otherwise prints a "log.SetLogger(...) was never called" stack
 	// trace. The demo prints its own progress; the controllers' logs are in their log files.
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	restore := takeTerminal()
+	code := demo(*replicas, *check, *timeout)
+	restore()
+	os.Exit(code)
+}
+
+// demo runs the demo until Ctrl-C (or, with check, until the machines run) and returns the
+// exit code.
+func demo(replicas int, check bool, timeout time.Duration) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, *replicas, *check, *timeout)
-	if interrupted := ctx.Err() != nil; interrupted && !*check {
+	err := run(ctx, replicas, check, timeout)
+	if interrupted := ctx.Err() != nil; interrupted && !check {
 		// Ctrl-C is how the demo ends: run has cleaned up, so it is a success.
-		return
+		return 0
 	} else if interrupted {
 		err = errors.New("interrupted before the machines were Running")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func run(ctx context.Context, replicas int, check bool, timeout time.Duration) (err error) {
