@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -92,8 +93,9 @@ type SessionCache struct {
 }
 
 type sessionEntry struct {
-	once    sync.Mutex // serialises the first authentication of one credential
-	session *Session
+	once sync.Mutex // serialises the first authentication of one credential
+	// session is read under SessionCache.mu (idle expiry) while once is held to set it.
+	session atomic.Pointer[Session]
 }
 
 // NewSessionCache returns an empty cache.
@@ -111,7 +113,7 @@ func (c *SessionCache) Session(ctx context.Context, creds *credentials.Credentia
 
 	c.mu.Lock()
 	for k, e := range c.sessions {
-		if s := e.session; s != nil && c.opts.IdleTTL > 0 && now.Sub(s.touched()) > c.opts.IdleTTL {
+		if s := e.session.Load(); s != nil && c.opts.IdleTTL > 0 && now.Sub(s.touched()) > c.opts.IdleTTL {
 			delete(c.sessions, k)
 		}
 	}
@@ -124,7 +126,8 @@ func (c *SessionCache) Session(ctx context.Context, creds *credentials.Credentia
 
 	entry.once.Lock()
 	defer entry.once.Unlock()
-	if entry.session == nil {
+	session := entry.session.Load()
+	if session == nil {
 		s, err := newSession(ctx, creds, region, c.opts)
 		if err != nil {
 			c.mu.Lock()
@@ -134,12 +137,13 @@ func (c *SessionCache) Session(ctx context.Context, creds *credentials.Credentia
 			c.mu.Unlock()
 			return nil, err
 		}
-		entry.session = s
+		entry.session.Store(s)
+		session = s
 	}
-	if err := entry.session.refreshIfExpiring(ctx); err != nil {
+	if err := session.refreshIfExpiring(ctx); err != nil {
 		return nil, err
 	}
-	return entry.session, nil
+	return session, nil
 }
 
 func newSession(ctx context.Context, creds *credentials.Credentials, region string, opts SessionOptions) (*Session, error) {
