@@ -26,11 +26,10 @@ type serverWatch struct {
 }
 
 type watchedScope struct {
-	waiters int
-	// starts are when the current waiters started: listings ask Nova only for servers changed
-	// since the oldest of them.
-	starts map[*watchTicket]time.Time
-	last   *serverListing
+	// waiters are the current waiters: listings ask Nova only for servers changed since the
+	// oldest of them started.
+	waiters map[*watchTicket]bool
+	last    *serverListing
 }
 
 // serverListing is one listing, shared by all who ask while it runs or soon after it started.
@@ -63,11 +62,10 @@ func (w *serverWatch) watch(s *scope) *watchTicket {
 	}
 	ws := w.scopes[key]
 	if ws == nil {
-		ws = &watchedScope{starts: map[*watchTicket]time.Time{}}
+		ws = &watchedScope{waiters: map[*watchTicket]bool{}}
 		w.scopes[key] = ws
 	}
-	ws.waiters++
-	ws.starts[t] = t.start
+	ws.waiters[t] = true
 	return t
 }
 
@@ -75,9 +73,8 @@ func (t *watchTicket) release() {
 	t.w.mu.Lock()
 	defer t.w.mu.Unlock()
 	ws := t.w.scopes[t.key]
-	ws.waiters--
-	delete(ws.starts, t)
-	if ws.waiters == 0 {
+	delete(ws.waiters, t)
+	if len(ws.waiters) == 0 {
 		delete(t.w.scopes, t.key)
 	}
 }
@@ -106,7 +103,7 @@ func (t *watchTicket) look(ctx context.Context, s *scope, id string, staleness t
 func (t *watchTicket) listing(ctx context.Context, s *scope, staleness time.Duration) *serverListing {
 	t.w.mu.Lock()
 	ws := t.w.scopes[t.key]
-	if ws.waiters < 2 {
+	if len(ws.waiters) < 2 {
 		t.w.mu.Unlock()
 		return nil
 	}
@@ -117,9 +114,9 @@ func (t *watchTicket) listing(ctx context.Context, s *scope, staleness time.Dura
 		return l
 	}
 	oldest := now
-	for _, start := range ws.starts {
-		if start.Before(oldest) {
-			oldest = start
+	for w := range ws.waiters {
+		if w.start.Before(oldest) {
+			oldest = w.start
 		}
 	}
 	l := &serverListing{started: now, done: make(chan struct{}), servers: map[string]*openstack.Server{}}
