@@ -133,6 +133,34 @@ func portsNamed(ctx context.Context, name string) []ports.Port {
 	return list
 }
 
+// requestCounter counts a driver's requests under the keys countingDriver's caller picks.
+type requestCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (c *requestCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
+}
+
+// countingDriver is a driver with production polling (2s growing to 10s), so that the counts are
+// what a real deployment pays, counting each request under the keys keys returns for it.
+func countingDriver(keys func(pcoopenstack.RequestEvent) []string) (*driver.Driver, *requestCounter) {
+	c := &requestCounter{counts: map[string]int{}}
+	opts := driverOptions()
+	opts.PollInterval, opts.MaxPollInterval = driver.DefaultOptions().PollInterval, driver.DefaultOptions().MaxPollInterval
+	opts.Sessions.Observer = func(ev pcoopenstack.RequestEvent) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, k := range keys(ev) {
+			c.counts[k]++
+		}
+	}
+	return driver.New(opts), c
+}
+
 func serversNamed(ctx context.Context, name string) []servers.Server {
 	pages, err := servers.List(fx.compute, servers.ListOpts{Name: "^" + name + "$"}).AllPages(ctx)
 	Expect(err).NotTo(HaveOccurred())
@@ -255,18 +283,7 @@ var _ = Describe("the driver against a real OpenStack", func() {
 
 var _ = Describe("request cost on a real OpenStack", func() {
 	It("counts the requests of MCM's machine cycle", func(ctx SpecContext) {
-		var mu sync.Mutex
-		counts := map[string]int{}
-		opts := driverOptions()
-		// Production polling (2s growing to 10s), so the count is what a real deployment pays.
-		opts.PollInterval, opts.MaxPollInterval = driver.DefaultOptions().PollInterval, driver.DefaultOptions().MaxPollInterval
-		opts.Sessions.Observer = func(ev pcoopenstack.RequestEvent) {
-			mu.Lock()
-			defer mu.Unlock()
-			counts[ev.Service]++
-			counts["total"]++
-		}
-		d := driver.New(opts)
+		d, requests := countingDriver(func(ev pcoopenstack.RequestEvent) []string { return []string{ev.Service, "total"} })
 		mc := class(nil)
 		const cycles = 3
 		for i := range cycles {
@@ -283,8 +300,7 @@ var _ = Describe("request cost on a real OpenStack", func() {
 			_, err = d.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: m, MachineClass: mc, Secret: fx.secret})
 			Expect(err).NotTo(HaveOccurred())
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		counts := requests.snapshot()
 		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack cycles=%d requests_total=%d requests_per_cycle=%.2f identity=%d compute=%d network=%d image=%d\n",
 			cycles, counts["total"], float64(counts["total"])/cycles, counts["identity"], counts["compute"], counts["network"], counts["image"])
 		AddReportEntry("request cost", counts)
@@ -301,21 +317,7 @@ var _ = Describe("request cost on a real OpenStack", func() {
 // its status, or every waiter falls back to its own GET.
 var _ = Describe("looks shared between servers built at once on a real OpenStack", func() {
 	It("builds 4 servers at once with at most 2 GETs of single servers and deletes them with at most 2 GETs each", func(ctx SpecContext) {
-		var mu sync.Mutex
-		ops := map[string]int{}
-		opts := driverOptions()
-		opts.PollInterval, opts.MaxPollInterval = driver.DefaultOptions().PollInterval, driver.DefaultOptions().MaxPollInterval
-		opts.Sessions.Observer = func(ev pcoopenstack.RequestEvent) {
-			mu.Lock()
-			defer mu.Unlock()
-			ops[ev.Operation]++
-		}
-		snapshot := func() map[string]int {
-			mu.Lock()
-			defer mu.Unlock()
-			return maps.Clone(ops)
-		}
-		d := driver.New(opts)
+		d, requests := countingDriver(func(ev pcoopenstack.RequestEvent) []string { return []string{ev.Operation} })
 		mc := class(nil)
 		const machines = 4
 		names := make([]string, machines)
@@ -331,7 +333,7 @@ var _ = Describe("looks shared between servers built at once on a real OpenStack
 			})
 		}
 		wg.Wait()
-		built := snapshot()
+		built := requests.snapshot()
 		for i := range machines {
 			wg.Go(func() {
 				defer GinkgoRecover()
@@ -340,7 +342,7 @@ var _ = Describe("looks shared between servers built at once on a real OpenStack
 			})
 		}
 		wg.Wait()
-		all := snapshot()
+		all := requests.snapshot()
 		fmt.Fprintf(GinkgoWriter, "MEASURE real-openstack shared-looks machines=%d build_gets=%d build_lists=%d delete_gets=%d delete_lists=%d\n", machines,
 			built["get_server"], built["list_servers"], all["get_server"]-built["get_server"], all["list_servers"]-built["list_servers"])
 		Expect(built["get_server"]).To(BeNumerically("<=", 2), "a listing answers the waiters")
