@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
 )
 
 var unlimited = ossim.Unlimited
@@ -293,5 +294,93 @@ var _ = Describe("deleting a machine whose server boots from a volume and is sti
 			f.list()
 			return f.sim.Volumes()
 		}).WithTimeout(5*time.Second).WithPolling(100*time.Millisecond).Should(BeEmpty(), "deleted at once or marked and swept")
+	})
+})
+
+var _ = Describe("builds that fail while no CreateMachine waits for them", func() {
+	// MCM's create was cut short (a restart): the server builds on, alone, and its Machine is
+	// deleted (scale-down) before any create looks at it again.
+	startAlone := func(f *fixture, name string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name), MachineClass: f.class, Secret: f.secret})
+		ExpectWithOffset(1, err).To(HaveOccurred())
+		ExpectWithOffset(1, serversNamed(f.sim, name)).To(ConsistOf(HaveField("Status", "BUILD")))
+	}
+	inError := func(f *fixture, name string) {
+		EventuallyWithOffset(1, func() []ossim.Server { return serversNamed(f.sim, name) }).
+			WithTimeout(5 * time.Second).WithPolling(50 * time.Millisecond).Should(ConsistOf(HaveField("Status", "ERROR")))
+	}
+	diskless := func(f *fixture) {
+		spec := baseSpec(f.sim)
+		spec.FlavorName = "SCS-2V-4" // boots from a volume Nova makes
+		spec.ImageName = f.sim.Seed().ImageWithMinDisk
+		f.class = machineClass(spec)
+	}
+	nothingLeftAfterLists := func(f *fixture) {
+		EventuallyWithOffset(1, func() []ossim.Volume {
+			f.list()
+			return f.sim.Volumes()
+		}).WithTimeout(5*time.Second).WithPolling(100*time.Millisecond).Should(BeEmpty(), "volumes: deleted at once or marked and swept")
+		ExpectWithOffset(1, f.sim.Servers()).To(BeEmpty())
+		ExpectWithOffset(1, unboundPorts(f.sim)).To(BeEmpty(), "no port left without its server")
+	}
+
+	It("deletes the port Nova left when the Machine of a server that went to ERROR is deleted", func() {
+		f := newFixture(func(o *ossim.Options) { o.BuildTime = 300 * time.Millisecond }, nil, fastOptions())
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNetworkAllocation, LeavePorts: true, Count: 1})
+		startAlone(f, "errored")
+		inError(f, "errored")
+		Expect(f.sim.Ports()).To(HaveLen(1), "Nova's port, left behind")
+
+		Expect(f.delete(machine("errored"))).To(Succeed())
+		nothingLeftAfterLists(f)
+	})
+
+	It("deletes the boot volume Nova left, named only in the fault, when the Machine of a server that went to ERROR is deleted", func() {
+		f := newFixture(func(o *ossim.Options) { o.BuildTime = 300 * time.Millisecond }, nil, fastOptions())
+		diskless(f)
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultVolumeNotCreated, LeaveVolumes: true, Count: 1})
+		startAlone(f, "errored-volume")
+		inError(f, "errored-volume")
+		Expect(f.sim.Volumes()).To(HaveLen(1), "Nova's boot volume, left behind")
+
+		Expect(f.delete(machine("errored-volume"))).To(Succeed())
+		nothingLeftAfterLists(f)
+	})
+
+	It("deletes the port Nova left when a server booting from an image is deleted while building and its build then fails", func() {
+		f := newFixture(func(o *ossim.Options) { o.BuildTime = 500 * time.Millisecond }, nil, fastOptions())
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNetworkAllocation, LeavePorts: true, Count: 1})
+		startAlone(f, "building")
+
+		Expect(f.delete(machine("building"))).To(Succeed())
+		nothingLeftAfterLists(f)
+	})
+
+	It("leaves no port or volume behind when the controller dies while the server of a failed build is being deleted", func() {
+		opts := fastOptions()
+		f := newFixture(func(o *ossim.Options) {
+			o.BuildTime = 300 * time.Millisecond
+			o.DeleteTime = time.Second
+		}, nil, opts)
+		diskless(f)
+		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNetworkAllocation, LeavePorts: true, LeaveVolumes: true, Count: 1})
+		startAlone(f, "dies")
+		inError(f, "dies")
+		Expect(f.sim.Ports()).To(HaveLen(1), "Nova's port, left behind")
+		Expect(f.sim.Volumes()).To(HaveLen(1), "Nova's boot volume, left behind")
+
+		// The controller dies while it waits for the server to go.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err := f.drv.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine("dies"), MachineClass: f.class, Secret: f.secret})
+		Expect(err).To(HaveOccurred())
+		Eventually(f.sim.Servers).WithTimeout(5*time.Second).WithPolling(50*time.Millisecond).Should(BeEmpty(), "Nova finishes the delete")
+
+		// The next process knows the Machine by name only; the server is gone.
+		f.drv = driver.New(opts)
+		Expect(f.delete(machine("dies"))).To(Succeed())
+		nothingLeftAfterLists(f)
 	})
 })

@@ -22,8 +22,26 @@ func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID s
 	if serverID != "" {
 		d.recent.forget(serverID)
 	}
-	if server != nil && !failedBuild && server.Status == statusBuild && len(server.Image) == 0 {
-		server, failedBuild = d.settleBuild(ctx, s, server)
+	if server != nil && !failedBuild {
+		switch {
+		case server.Status == statusBuild:
+			server, failedBuild = d.settleBuild(ctx, s, server)
+		case server.Status == statusFailed && server.LaunchedAt.IsZero():
+			failedBuild = true // its build failed while no CreateMachine waited for it
+		}
+	}
+	var novaVolumes []openstack.AttachedVolume
+	if server != nil && failedBuild {
+		// Before the server goes: its ID is the only way to the ports Nova left, and its fault
+		// the only record of a boot volume Cinder did not finish; a crash after the DELETE
+		// would lose both.
+		if err := d.deleteNovaPortsLeft(ctx, s, server.ID); err != nil {
+			return err
+		}
+		novaVolumes = novaVolumesOf(server)
+		if err := d.markVolumesLeft(ctx, s, name, novaVolumes); err != nil {
+			return err
+		}
 	}
 	if server != nil {
 		if err := s.compute.DeleteServer(ctx, server.ID); err != nil {
@@ -41,12 +59,13 @@ func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID s
 		return err
 	}
 	var errs []error
-	if failedBuild {
+	if failedBuild && server.Status == statusBuild {
+		// A build still running when it was deleted (stuck) may have made ports since.
 		errs = append(errs, d.deleteNovaPortsLeft(ctx, s, server.ID))
 	}
 	volumes := server.Volumes
 	if failedBuild {
-		volumes = novaVolumesOf(server)
+		volumes = novaVolumes
 	}
 	for _, v := range volumes {
 		if failedBuild || !v.DeleteOnTermination {
@@ -56,11 +75,12 @@ func (d *Driver) teardown(ctx context.Context, s *scope, name string, serverID s
 	return errors.Join(errs...)
 }
 
-// settleBuild waits, at most DeleteTimeout, until a server booting from a volume Nova makes has
-// left BUILD, and tells whether its build failed. Deleting it earlier gains nothing, since Nova's
-// compute host deletes a server only once its build is over, and loses the boot volume when Nova
-// is still waiting for Cinder: the build then fails without recording the volume anywhere but in
-// the fault, which a deleted server no longer shows.
+// settleBuild waits, at most DeleteTimeout, until a server being deleted has left BUILD, and
+// tells whether its build failed. Deleting it earlier gains nothing, since Nova's compute host
+// deletes a server only once its build is over (both hold the instance's lock), and a build that
+// fails after the DELETE may leave ports and volumes that nothing leads to once the server is
+// gone: its boot volume, when Nova was still waiting for Cinder, is recorded nowhere but in the
+// fault, which a deleted server no longer shows.
 func (d *Driver) settleBuild(ctx context.Context, s *scope, server *openstack.Server) (*openstack.Server, bool) {
 	wctx, cancel := context.WithTimeout(ctx, d.opts.DeleteTimeout)
 	defer cancel()
@@ -164,10 +184,38 @@ func (d *Driver) deleteNovaPortsLeft(ctx context.Context, s *scope, serverID str
 	return errors.Join(errs...)
 }
 
+// markVolumesLeft names the volumes Nova made for a failed build after the machine and marks
+// them as left behind, before the server is deleted: Nova's volumes have no name, and Cinder
+// deletes no volume it is still creating (after a lost message it may stay so for long), so
+// ListMachines finds and deletes whatever of them outlives the server, whatever happens to this
+// call.
+func (d *Driver) markVolumesLeft(ctx context.Context, s *scope, name string, attached []openstack.AttachedVolume) error {
+	var novaMade []openstack.AttachedVolume
+	for _, v := range attached {
+		if v.DeleteOnTermination {
+			novaMade = append(novaMade, v)
+		}
+	}
+	if len(novaMade) == 0 {
+		return nil
+	}
+	storage, err := s.storage()
+	if err != nil {
+		return err
+	}
+	d.leftovers.pending(s)
+	for _, v := range novaMade {
+		if err := storage.RenameVolume(ctx, v.ID, name, s.owner.leftoverMetadata()); err != nil && !openstack.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
 // deleteVolumeLeft deletes a volume that was attached to a deleted server if it is left and
 // belongs to the machine: the peer driver's root volume (named after the machine, the cluster's
 // tags as metadata, kept by Nova), or after a failed build one Nova should have deleted with the
-// server. Any other volume (a PersistentVolume's) stays.
+// server (marked by markVolumesLeft). Any other volume (a PersistentVolume's) stays.
 func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, attached openstack.AttachedVolume, failedBuild bool) error {
 	storage, err := s.storage()
 	if err != nil {
@@ -175,7 +223,7 @@ func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, at
 	}
 	deadline := time.Now().Add(d.opts.DeleteTimeout)
 	poll := d.newPollSchedule(nil)
-	marked := false
+	novaLeft := failedBuild && attached.DeleteOnTermination
 	for {
 		v, err := storage.GetVolume(ctx, attached.ID)
 		switch {
@@ -184,25 +232,14 @@ func (d *Driver) deleteVolumeLeft(ctx context.Context, s *scope, name string, at
 		case err != nil:
 			return err
 		}
-		novaLeft := failedBuild && attached.DeleteOnTermination
 		if !s.owner.ownsVolume(v, name) && !novaLeft {
 			return nil
 		}
 		if volumeSettled(v.Status) {
 			return storage.DeleteVolume(ctx, v.ID)
 		}
-		if novaLeft && !marked {
-			// Cinder deletes no volume it is still creating (after a lost message it may stay
-			// so for long) and Nova's volumes have no name: mark it, so that ListMachines finds
-			// and deletes it later whatever happens to this call.
-			if err := storage.RenameVolume(ctx, v.ID, name, s.owner.leftoverMetadata()); err != nil {
-				return err
-			}
-			marked = true
-			d.leftovers.pending(s)
-		}
 		if time.Now().After(deadline) {
-			if marked {
+			if novaLeft {
 				klog.FromContext(ctx).Info("Volume Nova left after a failed build is not deletable yet; ListMachines deletes it later", "volume", v.ID, "status", v.Status)
 				return nil
 			}
