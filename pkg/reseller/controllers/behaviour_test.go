@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,6 +235,29 @@ var _ = Describe("owner records", func() {
 		Expect(got.Description).To(HavePrefix("word word"))
 		Expect(got.Description).To(HaveSuffix(fmt.Sprintf(" pco-owner %s %s p", clusterA.id, ns)))
 		Expect(len(got.Description)).To(BeNumerically("<=", 254))
+	})
+})
+
+var _ = Describe("a user Keystone no longer lets in", func() {
+	ctx := context.Background()
+
+	It("deleting its binding with an application credential still deletes the OpenStack user when Keystone answers the user's login with 401", func() {
+		ns := namespace(c, "keystone-401")
+		region := simRegion(c, "sim-401")
+		p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region.Name}}
+		u := &pcov1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
+		b := &pcov1.UserProjectBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b"}, Spec: pcov1.UserProjectBindingSpec{User: "u", Project: "p", ApplicationCredential: true}}
+		for _, o := range []client.Object{p, u, b} {
+			Expect(c.Create(ctx, o)).To(Succeed())
+		}
+		Eventually(condition(c, b, pcov1.UserProjectBindingReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonBindingIsReady))
+		Eventually(func() map[string][]byte { return secretData(ns, "b-appcred") }).Should(HaveKey("application-credential-secret"))
+		// The user's password changed behind the controller's back, or the user was disabled.
+		defer sim.RemoveFault(sim.InjectFault(ossim.Fault{Service: "identity", Method: http.MethodPost, Path: "auth/tokens", Kind: ossim.FaultError, Status: http.StatusUnauthorized}))
+
+		Expect(c.Delete(ctx, b)).To(Succeed())
+		Eventually(gone(c, b)).Should(BeTrue(), "the finalizer does not wait for a login that cannot succeed")
+		Expect(resellerUserNamed(fmt.Sprintf("u-%s@%s.k8s", ns, clusterA.id))).To(BeNil(), "the OpenStack user, and with it its application credentials, is deleted")
 	})
 })
 

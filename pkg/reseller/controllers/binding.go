@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +21,7 @@ import (
 
 	pcov1 "github.com/pco-mcm/mcm-provider-pco/pkg/apis/pco/v1alpha1"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/credentials"
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/reseller"
 )
 
@@ -419,7 +421,9 @@ func (r *BindingReconciler) deleteInCloud(ctx context.Context, b *pcov1.UserProj
 		return nil
 	}
 	if b.Status.ApplicationCredentialID != "" || b.Spec.ApplicationCredential {
-		if err := r.appCreds.Delete(ctx, p.keystoneUser(), p.appCredName()); err != nil && !reseller.IsUnauthorized(err) {
+		// A user who can no longer log in (password changed, user disabled) cannot delete its
+		// application credentials; Keystone deletes them with the user below.
+		if err := r.appCreds.Delete(ctx, p.keystoneUser(), p.appCredName()); err != nil && !loginRefused(err) {
 			return fmt.Errorf("deleting the application credential: %w", err)
 		}
 	}
@@ -437,6 +441,11 @@ func (r *BindingReconciler) deleteInCloud(ctx context.Context, b *pcov1.UserProj
 		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "Deleted", "Delete", "deleted OpenStack user %s", p.username)
 	}
 	return nil
+}
+
+// loginRefused tells whether Keystone or the Reseller API answered 401.
+func loginRefused(err error) bool {
+	return reseller.IsUnauthorized(err) || openstack.StatusCode(err) == http.StatusUnauthorized
 }
 
 // userStillBoundInRegion tells whether another binding of the same user has a project in the
