@@ -80,16 +80,21 @@ func (sc *Scanner) scanNeedles(place string, text []byte) []Finding {
 			from = pos + len(n.Value)
 			line += bytes.Count(text[counted:pos], []byte{'\n'})
 			counted = pos
-			key := fmt.Sprint(line, "\x00", n.Name)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			out = append(out, Finding{Place: place, Secret: n.Name, Form: n.Form, Line: line, Offset: pos, Source: KlogSource(text, pos)})
+			out = record(out, seen, place, text, n, line, pos)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
 	return out
+}
+
+// record adds the finding of needle n at pos, once per line and secret.
+func record(out []Finding, seen map[string]bool, place string, text []byte, n Needle, line, pos int) []Finding {
+	key := fmt.Sprint(line, "\x00", n.Name)
+	if seen[key] {
+		return out
+	}
+	seen[key] = true
+	return append(out, Finding{Place: place, Secret: n.Name, Form: n.Form, Line: line, Offset: pos, Source: KlogSource(text, pos)})
 }
 
 // scanLong is the Rabin-Karp search for the needles of Window bytes and more.
@@ -113,12 +118,7 @@ func (sc *Scanner) scanLong(place string, text []byte, seen map[string]bool) []F
 				}
 				line += bytes.Count(text[counted:pos], []byte{'\n'})
 				counted = pos
-				key := fmt.Sprint(line, "\x00", n.Name)
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				out = append(out, Finding{Place: place, Secret: n.Name, Form: n.Form, Line: line, Offset: pos, Source: KlogSource(text, pos)})
+				out = record(out, seen, place, text, n, line, pos)
 			}
 		}
 		if pos+Window >= len(text) {
