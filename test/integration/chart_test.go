@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	auditpolicy "k8s.io/apiserver/pkg/audit/policy"
 	"sigs.k8s.io/yaml"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -152,6 +153,52 @@ var _ = Describe("delivery", func() {
 
 		Expect(helmFails("template", "pco", chart, "--set", "authapi.enabled=true", "--set", "replicaCount=2")).To(ContainSubstring("one replica only"))
 		Expect(helmFails("template", "pco", chart, "--set", "authapi.enabled=true", "--set", "registrar.enabled=false")).To(ContainSubstring("needs registrar.enabled"))
+	})
+
+	It("passes the auth API's watch cap, and with authapi.audit.enabled an audit policy the auth API loads, mounted where its flag points", func() {
+		out := helm("template", "pco", chart, "--namespace", "garden", "--set", "authapi.enabled=true")
+		Expect(out).To(ContainSubstring("--authapi-max-watches-per-user=10"))
+		Expect(out).NotTo(ContainSubstring("--authapi-audit"), "no audit log by default")
+
+		out = helm("template", "pco", chart, "--namespace", "garden", "--set", "authapi.enabled=true",
+			"--set", "authapi.audit.enabled=true", "--set", "authapi.maxWatchesPerUser=3")
+		var policyYAML string
+		var registrar *corev1.Container
+		var pod corev1.PodTemplateSpec
+		for _, doc := range strings.Split(out, "\n---") {
+			var head struct {
+				Kind     string
+				Metadata struct{ Name string }
+			}
+			Expect(yaml.Unmarshal([]byte(doc), &head)).To(Succeed())
+			switch {
+			case head.Kind == "ConfigMap" && head.Metadata.Name == "pco-mcm-provider-pco-authapi-audit":
+				var cm corev1.ConfigMap
+				Expect(yaml.Unmarshal([]byte(doc), &cm)).To(Succeed())
+				policyYAML = cm.Data["policy.yaml"]
+			case head.Kind == "Deployment" && head.Metadata.Name == "pco-mcm-provider-pco":
+				var d appsv1.Deployment
+				Expect(yaml.Unmarshal([]byte(doc), &d)).To(Succeed())
+				pod = d.Spec.Template
+				for i := range pod.Spec.Containers {
+					if pod.Spec.Containers[i].Name == "cluster-registrar" {
+						registrar = &pod.Spec.Containers[i]
+					}
+				}
+			}
+		}
+		policy, err := auditpolicy.LoadPolicyFromBytes([]byte(policyYAML))
+		Expect(err).NotTo(HaveOccurred(), "the auth API loads the chart's default policy")
+		Expect(policy.Rules).NotTo(BeEmpty())
+		Expect(registrar).NotTo(BeNil())
+		Expect(registrar.Command).To(ContainElements("--authapi-max-watches-per-user=3",
+			"--authapi-audit-policy-file=/etc/authapi-audit/policy.yaml", "--authapi-audit-log-path=-"))
+		Expect(registrar.VolumeMounts).To(ContainElement(And(HaveField("Name", "authapi-audit"), HaveField("MountPath", "/etc/authapi-audit"))))
+		Expect(pod.Spec.Volumes).To(ContainElement(And(HaveField("Name", "authapi-audit"),
+			HaveField("VolumeSource.ConfigMap.Name", "pco-mcm-provider-pco-authapi-audit"))))
+		Expect(pod.Annotations).To(HaveKey("checksum/authapi-audit-policy"), "a changed policy rolls the pods")
+
+		Expect(helmFails("template", "pco", chart, "--set", "authapi.enabled=true", "--set", "authapi.maxWatchesPerUser=-2")).To(ContainSubstring("maxWatchesPerUser"))
 	})
 
 	It("installs into the real apiserver and creates what it promises", func(ctx SpecContext) {
