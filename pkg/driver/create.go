@@ -40,7 +40,7 @@ func (d *Driver) CreateMachine(ctx context.Context, req *mcmdriver.CreateMachine
 	if err != nil {
 		return nil, statusError("create machine "+name, err)
 	}
-	server, err := d.ensureServer(ctx, s, name)
+	server, err := d.ensureServer(ctx, s, name, req.Machine.CreationTimestamp.Time)
 	if err != nil {
 		log.Info("Creating machine failed", "err", err.Error())
 		return nil, statusError("create machine "+name, err)
@@ -55,11 +55,17 @@ func (d *Driver) CreateMachine(ctx context.Context, req *mcmdriver.CreateMachine
 }
 
 // ensureServer returns the ACTIVE server of the machine, adopting or creating it.
-func (d *Driver) ensureServer(ctx context.Context, s *scope, name string) (*openstack.Server, error) {
-	if d.absent.take(s, name) {
+func (d *Driver) ensureServer(ctx context.Context, s *scope, name string, machineCreated time.Time) (*openstack.Server, error) {
+	var existing *openstack.Server
+	var err error
+	switch until := d.unanswered.until(s, name, machineCreated); {
+	case time.Now().Before(until):
+		existing, err = d.awaitUnanswered(ctx, s, name, until)
+	case d.absent.take(s, name):
 		return d.createServer(ctx, s, name)
+	default:
+		existing, err = s.findOwnedServer(ctx, name)
 	}
-	existing, err := s.findOwnedServer(ctx, name)
 	switch {
 	case err == nil:
 		return d.adoptServer(ctx, s, existing)
@@ -121,9 +127,15 @@ func (d *Driver) createServer(ctx context.Context, s *scope, name string) (*open
 	} else {
 		// A failed POST may still have made the server (a lost response, a proxy timeout):
 		// look once before cleaning up, and carry on with it if it is there.
-		found, findErr := s.findOwnedServer(ctx, name)
-		if !outcomeUnknown(err) || findErr != nil {
+		if !outcomeUnknown(err) {
 			return nil, errors.Join(err, d.deletePorts(ctx, s, name, ""))
+		}
+		found, findErr := s.findOwnedServer(ctx, name)
+		if findErr != nil {
+			// Nova may still make it, with the ports made for it: keep them for the next
+			// attempt, which waits for the server to show before making another.
+			d.unanswered.put(s, name)
+			return nil, err
 		}
 		klog.FromContext(ctx).Info("Server create reported an error but the server exists; continuing with it", "server", found.ID, "err", err.Error())
 		created = found

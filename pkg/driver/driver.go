@@ -29,6 +29,11 @@ type Options struct {
 	// MemoTTL is how long what the driver just saw of a machine's server (or of its absence)
 	// answers the next call for it without asking Nova again (see memo.go).
 	MemoTTL time.Duration
+	// UnansweredCreateWait is how long Nova may take to list a server after a create request
+	// (see unansweredCreates): a machine whose create may have been sent without an answer, by
+	// the process before this one or by a POST whose outcome is unknown, is not created again
+	// before then, and its server is adopted as soon as it shows. 0 turns the wait off.
+	UnansweredCreateWait time.Duration
 	// CallObserver, when set, is told the MCM code and duration of every driver call (metrics).
 	CallObserver func(method string, code codes.Code, took time.Duration)
 }
@@ -42,6 +47,8 @@ func DefaultOptions() Options {
 		CreateTimeout:   15 * time.Minute,
 		DeleteTimeout:   5 * time.Minute,
 		MemoTTL:         3 * time.Second,
+		// Nova answered creates in up to 12 s on the Zed lab while its services restarted.
+		UnansweredCreateWait: time.Minute,
 	}
 }
 
@@ -61,6 +68,8 @@ type Driver struct {
 	durations learners
 	// watch shares the looks at servers being built or deleted at once (see serverWatch).
 	watch serverWatch
+	// unanswered knows the machines whose create may be underway in Nova unseen.
+	unanswered *unansweredCreates
 }
 
 var _ mcmdriver.Driver = (*Driver)(nil)
@@ -72,6 +81,8 @@ func New(opts Options) *Driver {
 		sessions: openstack.NewSessionCache(opts.Sessions),
 		recent:   newRecentServers(opts.MemoTTL),
 		absent:   newAbsentServers(opts.MemoTTL),
+
+		unanswered: newUnansweredCreates(opts.UnansweredCreateWait),
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"time"
 
+	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
 	mcmdriver "github.com/gardener/machine-controller-manager/pkg/util/provider/driver"
 	"github.com/gardener/machine-controller-manager/pkg/util/provider/machinecodes/codes"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 	"github.com/pco-mcm/mcm-provider-pco/pkg/driver"
@@ -382,5 +384,62 @@ var _ = Describe("builds that fail while no CreateMachine waits for them", func(
 		f.drv = driver.New(opts)
 		Expect(f.delete(machine("dies"))).To(Succeed())
 		nothingLeftAfterLists(f)
+	})
+})
+
+var _ = Describe("a create Nova has not answered yet", func() {
+	// Nova lists a server only once its API has checked the request, which takes seconds when
+	// Keystone or rabbitmq restart; the sim's latency fault delays the request the same way.
+	slowPOST := func(f *fixture) {
+		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "POST", Path: "^/servers$", Kind: ossim.FaultLatency, Delay: 1500 * time.Millisecond, Count: 1})
+	}
+	olderThanProcess := func(name string) *mcmv1alpha1.Machine {
+		m := machine(name)
+		m.CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Minute))
+		return m
+	}
+
+	It("makes no second server when the previous process died waiting for a create, for a Machine older than this process: it adopts the server once Nova lists it", func() {
+		opts := fastOptions()
+		f := newFixture(nil, nil, opts)
+		slowPOST(f)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("unanswered"), MachineClass: f.class, Secret: f.secret})
+		Expect(err).To(HaveOccurred(), "the process dies before Nova answers")
+		Expect(serversNamed(f.sim, "unanswered")).To(BeEmpty(), "Nova does not list it yet")
+
+		f.drv = driver.New(opts) // the next process
+		_, err = f.drv.CreateMachine(context.Background(), &mcmdriver.CreateMachineRequest{Machine: olderThanProcess("unanswered"), MachineClass: f.class, Secret: f.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(Equal(1))
+		Expect(serversNamed(f.sim, "unanswered")).To(HaveLen(1))
+	})
+
+	It("makes no second server after its own create got no answer, and keeps the ports it made for it", func() {
+		opts := fastOptions()
+		opts.Sessions.Timeout = 500 * time.Millisecond // the POST times out; Nova goes on with it
+		f := newFixture(nil, nil, opts)
+		f.pinSubnet()
+		slowPOST(f)
+		_, err := f.create("no-answer")
+		Expect(err).To(HaveOccurred(), "the create's POST got no answer")
+		Expect(serversNamed(f.sim, "no-answer")).To(BeEmpty(), "Nova does not list it yet")
+		Expect(portsNamed(f.sim, "no-answer")).To(HaveLen(1), "the port the unanswered create uses is kept")
+
+		_, err = f.create("no-answer")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(Equal(1))
+		Expect(serversNamed(f.sim, "no-answer")).To(HaveLen(1))
+		Expect(portsNamed(f.sim, "no-answer")).To(HaveLen(1))
+	})
+
+	It("creates a Machine older than the process once no earlier create can be underway any more", func() {
+		opts := fastOptions()
+		opts.UnansweredCreateWait = 500 * time.Millisecond
+		f := newFixture(nil, nil, opts)
+		_, err := f.drv.CreateMachine(context.Background(), &mcmdriver.CreateMachineRequest{Machine: olderThanProcess("never-sent"), MachineClass: f.class, Secret: f.secret})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.sim.Counts().Get("compute POST /servers")).To(Equal(1))
 	})
 })

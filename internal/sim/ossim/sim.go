@@ -212,9 +212,16 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rt *route) {
 	// Every OpenStack API stamps a request ID; operators ask for it in bug reports.
 	w.Header().Set("X-Openstack-Request-Id", "req-"+newID())
 	if delay > 0 {
+		// A real API goes on with a change whose client went away (eventlet's WSGI server
+		// notices only when it writes the answer): a create sent by a process killed while it
+		// waited still makes its server. A read is dropped.
+		var gone <-chan struct{}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			gone = r.Context().Done()
+		}
 		select {
 		case <-time.After(delay):
-		case <-r.Context().Done():
+		case <-gone:
 			return
 		}
 	}

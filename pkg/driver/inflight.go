@@ -1,0 +1,82 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/pco-mcm/mcm-provider-pco/pkg/openstack"
+)
+
+// unansweredCreates knows when a server create of a machine may have been sent without its
+// answer coming back: by the process before this one (killed while it waited for Nova), or by
+// this process when a POST's outcome was unknown and the server did not show. Nova lists a
+// server only once its API has checked the request against Keystone, Glance and Neutron, which
+// took 12 s on the Zed lab while rabbitmq and keystone restarted; a look in between finds
+// nothing, and a second POST makes a second server. Nova has no idempotency key to prevent it.
+type unansweredCreates struct {
+	started time.Time
+	wait    time.Duration
+
+	mu   sync.Mutex
+	sent map[string]time.Time
+}
+
+func newUnansweredCreates(wait time.Duration) *unansweredCreates {
+	return &unansweredCreates{started: time.Now(), wait: wait, sent: map[string]time.Time{}}
+}
+
+// until is when a create of the machine sent without an answer would have shown in Nova's list
+// for sure. A Machine older than this process may have had one from the process before; its
+// creation time is unknown only to tests that build Machines by hand.
+func (u *unansweredCreates) until(s *scope, name string, machineCreated time.Time) time.Time {
+	if u.wait <= 0 {
+		return time.Time{}
+	}
+	var until time.Time
+	if !machineCreated.IsZero() && machineCreated.Before(u.started) {
+		until = u.started.Add(u.wait)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if t, ok := u.sent[s.key+"\x00"+name]; ok && t.Add(u.wait).After(until) {
+		until = t.Add(u.wait)
+	}
+	return until
+}
+
+// put records a POST of the machine's server whose outcome is unknown.
+func (u *unansweredCreates) put(s *scope, name string) {
+	now := time.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k, t := range u.sent {
+		if now.Sub(t) > u.wait {
+			delete(u.sent, k)
+		}
+	}
+	u.sent[s.key+"\x00"+name] = now
+}
+
+// awaitUnanswered looks for the machine's server until a create sent without an answer would
+// have shown (until), and returns it as soon as it does; ErrNotFound once no such create can be
+// underway any more.
+func (d *Driver) awaitUnanswered(ctx context.Context, s *scope, name string, until time.Time) (*openstack.Server, error) {
+	klog.FromContext(ctx).Info("An earlier create of the machine may still be underway in Nova; waiting for its server before making one", "until", until.UTC().Format(time.RFC3339))
+	poll := d.newPollSchedule(nil)
+	for {
+		server, err := s.findOwnedServer(ctx, name)
+		if err == nil || !errors.Is(err, openstack.ErrNotFound) || !time.Now().Before(until) {
+			return server, err
+		}
+		wctx, cancel := context.WithDeadline(ctx, until)
+		_ = poll.wait(wctx) // cut short at until, for one last look
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+}
