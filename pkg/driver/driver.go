@@ -59,7 +59,7 @@ type Driver struct {
 	recent   *recentServers
 	// absent remembers that GetMachineStatus just found no server for a machine, so the
 	// CreateMachine MCM calls next does not look again.
-	absent *absentServers
+	absent *machineMoments
 	// tagged remembers the clusters whose servers all carry our Nova tags (see ListMachines).
 	tagged clusterFlags
 	// leftovers remembers the clusters with no volume left by a failed build (sweepLeftovers).
@@ -80,7 +80,7 @@ func New(opts Options) *Driver {
 		opts:     opts,
 		sessions: openstack.NewSessionCache(opts.Sessions),
 		recent:   newRecentServers(opts.MemoTTL),
-		absent:   newAbsentServers(opts.MemoTTL),
+		absent:   newMachineMoments(opts.MemoTTL),
 
 		unanswered: newUnansweredCreates(opts.UnansweredCreateWait),
 	}

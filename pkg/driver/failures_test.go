@@ -248,15 +248,31 @@ var _ = Describe("deletes Nova loses", func() {
 	})
 })
 
+// startAlone starts the machine's create and cuts MCM's call short (a restart): the server
+// builds on with no CreateMachine waiting for it.
+func startAlone(f *fixture, name string) {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name), MachineClass: f.class, Secret: f.secret})
+	Expect(err).To(HaveOccurred())
+	Expect(serversNamed(f.sim, name)).To(ConsistOf(HaveField("Status", "BUILD")))
+}
+
+// diskless gives the fixture's class a diskless flavor: the server boots from a volume Nova makes.
+func diskless(f *fixture) {
+	spec := baseSpec(f.sim)
+	spec.FlavorName = "SCS-2V-4"
+	spec.ImageName = f.sim.Seed().ImageWithMinDisk
+	f.class = machineClass(spec)
+}
+
 var _ = Describe("volumes Nova leaves after a failed build", func() {
 	It("marks a volume still being created, named only in Nova's fault, with the machine's name and deletes it on a later ListMachines", func() {
 		opts := fastOptions()
 		opts.DeleteTimeout = 300 * time.Millisecond // shorter than Cinder takes to finish the volume
 		f := newFixture(func(o *ossim.Options) { o.VolumeTime = 1500 * time.Millisecond }, nil, opts)
-		spec := baseSpec(f.sim)
-		spec.FlavorName = "SCS-2V-4"
-		spec.ImageName = f.sim.Seed().ImageWithMinDisk
-		f.class = machineClass(spec)
+		diskless(f)
 		f.list() // the process's first list: nothing left behind yet
 		// As on Zed: the volume is not in the server's volumes_attached, only in the fault.
 		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, LeaveVolumes: true, Count: 1, Message: ossim.FaultVolumeNotCreated})
@@ -278,17 +294,9 @@ var _ = Describe("deleting a machine whose server boots from a volume and is sti
 	It("waits for the build to end and deletes the boot volume the failed build left, which only Nova's fault names", func() {
 		opts := fastOptions()
 		f := newFixture(func(o *ossim.Options) { o.BuildTime = 500 * time.Millisecond; o.VolumeTime = 100 * time.Millisecond }, nil, opts)
-		spec := baseSpec(f.sim)
-		spec.FlavorName = "SCS-2V-4" // diskless: boots from a volume Nova makes
-		spec.ImageName = f.sim.Seed().ImageWithMinDisk
-		f.class = machineClass(spec)
+		diskless(f)
 		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultVolumeNotCreated, LeaveVolumes: true, Count: 1})
-		// MCM's create is cut short (a restart); the server builds on while the Machine is deleted.
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("building"), MachineClass: f.class, Secret: f.secret})
-		Expect(err).To(HaveOccurred())
-		Expect(serversNamed(f.sim, "building")).To(ConsistOf(HaveField("Status", "BUILD")))
+		startAlone(f, "building") // the server builds on while the Machine is deleted
 
 		Expect(f.delete(machine("building"))).To(Succeed())
 		Expect(f.sim.Servers()).To(BeEmpty())
@@ -302,22 +310,9 @@ var _ = Describe("deleting a machine whose server boots from a volume and is sti
 var _ = Describe("builds that fail while no CreateMachine waits for them", func() {
 	// MCM's create was cut short (a restart): the server builds on, alone, and its Machine is
 	// deleted (scale-down) before any create looks at it again.
-	startAlone := func(f *fixture, name string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name), MachineClass: f.class, Secret: f.secret})
-		ExpectWithOffset(1, err).To(HaveOccurred())
-		ExpectWithOffset(1, serversNamed(f.sim, name)).To(ConsistOf(HaveField("Status", "BUILD")))
-	}
 	inError := func(f *fixture, name string) {
 		EventuallyWithOffset(1, func() []ossim.Server { return serversNamed(f.sim, name) }).
 			WithTimeout(5 * time.Second).WithPolling(50 * time.Millisecond).Should(ConsistOf(HaveField("Status", "ERROR")))
-	}
-	diskless := func(f *fixture) {
-		spec := baseSpec(f.sim)
-		spec.FlavorName = "SCS-2V-4" // boots from a volume Nova makes
-		spec.ImageName = f.sim.Seed().ImageWithMinDisk
-		f.class = machineClass(spec)
 	}
 	nothingLeftAfterLists := func(f *fixture) {
 		EventuallyWithOffset(1, func() []ossim.Volume {

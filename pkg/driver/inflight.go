@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -20,13 +19,12 @@ import (
 type unansweredCreates struct {
 	started time.Time
 	wait    time.Duration
-
-	mu   sync.Mutex
-	sent map[string]time.Time
+	// sent are this process's creates whose outcome is unknown.
+	sent *machineMoments
 }
 
 func newUnansweredCreates(wait time.Duration) *unansweredCreates {
-	return &unansweredCreates{started: time.Now(), wait: wait, sent: map[string]time.Time{}}
+	return &unansweredCreates{started: time.Now(), wait: wait, sent: newMachineMoments(wait)}
 }
 
 // until is when a create of the machine sent without an answer would have shown in Nova's list
@@ -40,26 +38,14 @@ func (u *unansweredCreates) until(s *scope, name string, machineCreated time.Tim
 	if !machineCreated.IsZero() && machineCreated.Before(u.started) {
 		until = u.started.Add(u.wait)
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if t, ok := u.sent[s.key+"\x00"+name]; ok && t.Add(u.wait).After(until) {
+	if t, ok := u.sent.last(s, name); ok && t.Add(u.wait).After(until) {
 		until = t.Add(u.wait)
 	}
 	return until
 }
 
 // put records a POST of the machine's server whose outcome is unknown.
-func (u *unansweredCreates) put(s *scope, name string) {
-	now := time.Now()
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for k, t := range u.sent {
-		if now.Sub(t) > u.wait {
-			delete(u.sent, k)
-		}
-	}
-	u.sent[s.key+"\x00"+name] = now
-}
+func (u *unansweredCreates) put(s *scope, name string) { u.sent.put(s, name) }
 
 // awaitUnanswered looks for the machine's server until a create sent without an answer would
 // have shown (until), and returns it as soon as it does; ErrNotFound once no such create can be

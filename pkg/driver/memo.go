@@ -76,44 +76,55 @@ func (r *recentServers) forget(id string) {
 	}
 }
 
-// absentServers remembers machines GetMachineStatus found no server for (by scope key and name),
-// so the CreateMachine MCM calls right after in the same reconcile does not look again. A create
-// consumes the memo, so a retry looks again.
-type absentServers struct {
+// machineMoments remember, for ttl, a moment per machine (by scope key and name): that
+// GetMachineStatus found no server for it (Driver.absent), or that its create went out without
+// an answer (unansweredCreates).
+type machineMoments struct {
 	ttl time.Duration
 
 	mu   sync.Mutex
 	seen map[string]time.Time
 }
 
-func newAbsentServers(ttl time.Duration) *absentServers {
-	return &absentServers{ttl: ttl, seen: map[string]time.Time{}}
+func newMachineMoments(ttl time.Duration) *machineMoments {
+	return &machineMoments{ttl: ttl, seen: map[string]time.Time{}}
 }
 
-func (a *absentServers) put(s *scope, name string) {
-	if a.ttl <= 0 {
+// put remembers now for the machine (nothing with a ttl of 0).
+func (m *machineMoments) put(s *scope, name string) {
+	if m.ttl <= 0 {
 		return
 	}
 	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for k, t := range a.seen {
-		if now.Sub(t) > a.ttl {
-			delete(a.seen, k)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, t := range m.seen {
+		if now.Sub(t) > m.ttl {
+			delete(m.seen, k)
 		}
 	}
-	a.seen[s.key+"\x00"+name] = now
+	m.seen[machineKey(s, name)] = now
 }
 
-// take reports and forgets a fresh "no server" for the machine.
-func (a *absentServers) take(s *scope, name string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	k := s.key + "\x00" + name
-	t, ok := a.seen[k]
-	delete(a.seen, k)
-	return ok && time.Since(t) <= a.ttl
+// last is the machine's moment, if it is no older than ttl.
+func (m *machineMoments) last(s *scope, name string) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.seen[machineKey(s, name)]
+	return t, ok && time.Since(t) <= m.ttl
 }
+
+// take reports and forgets a fresh moment of the machine.
+func (m *machineMoments) take(s *scope, name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := machineKey(s, name)
+	t, ok := m.seen[k]
+	delete(m.seen, k)
+	return ok && time.Since(t) <= m.ttl
+}
+
+func machineKey(s *scope, name string) string { return s.key + "\x00" + name }
 
 // clusterFlags remember a fact per scope (credentials, region, cluster) for the process's life:
 // that all its servers carry our Nova tags (seen by a full listing, so ListMachines may let Nova
