@@ -248,15 +248,34 @@ var _ = Describe("deletes Nova loses", func() {
 	})
 })
 
-// startAlone starts the machine's create and cuts MCM's call short (a restart): the server
-// builds on with no CreateMachine waiting for it.
+// startAlone starts the machine's create and cuts MCM's call short (a restart) as soon as Nova
+// has the server, so the server builds on with no CreateMachine waiting for it.
 func startAlone(f *fixture, name string) {
 	GinkgoHelper()
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine(name), MachineClass: f.class, Secret: f.secret})
-	Expect(err).To(HaveOccurred())
+	inBuild := func() bool {
+		s := serversNamed(f.sim, name)
+		return len(s) == 1 && s[0].Status == "BUILD"
+	}
+	Expect(createCutWhen(f, machine(name), inBuild)).To(HaveOccurred())
 	Expect(serversNamed(f.sim, name)).To(ConsistOf(HaveField("Status", "BUILD")))
+}
+
+// createCutWhen runs CreateMachine and cancels it (the controller dies) once cut holds; a
+// fixed deadline would land before the request that matters on a loaded machine.
+func createCutWhen(f *fixture, m *mcmv1alpha1.Machine, cut func() bool) error {
+	GinkgoHelper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
+		done <- err
+	}()
+	Eventually(cut).WithTimeout(10 * time.Second).WithPolling(2 * time.Millisecond).Should(BeTrue())
+	cancel()
+	var err error
+	Eventually(done).WithTimeout(10 * time.Second).Should(Receive(&err))
+	return err
 }
 
 // diskless gives the fixture's class a diskless flavor: the server boots from a volume Nova makes.
@@ -347,7 +366,7 @@ var _ = Describe("builds that fail while no CreateMachine waits for them", func(
 	})
 
 	It("deletes the port Nova left when a server booting from an image is deleted while building and its build then fails", func() {
-		f := newFixture(func(o *ossim.Options) { o.BuildTime = 500 * time.Millisecond }, nil, fastOptions())
+		f := newFixture(func(o *ossim.Options) { o.BuildTime = time.Second }, nil, fastOptions())
 		f.sim.InjectFault(ossim.Fault{Kind: ossim.FaultServerError, Message: ossim.FaultNetworkAllocation, LeavePorts: true, Count: 1})
 		startAlone(f, "building")
 
@@ -398,9 +417,8 @@ var _ = Describe("a create Nova has not answered yet", func() {
 		opts := fastOptions()
 		f := newFixture(nil, nil, opts)
 		slowPOST(f)
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		defer cancel()
-		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: machine("unanswered"), MachineClass: f.class, Secret: f.secret})
+		posted := func() bool { return f.sim.Counts().Get("compute POST /servers") == 1 }
+		err := createCutWhen(f, machine("unanswered"), posted)
 		Expect(err).To(HaveOccurred(), "the process dies before Nova answers")
 		Expect(serversNamed(f.sim, "unanswered")).To(BeEmpty(), "Nova does not list it yet")
 
