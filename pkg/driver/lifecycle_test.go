@@ -94,7 +94,9 @@ var _ = Describe("machine lifecycle against the simulator", func() {
 		// The first attempt stops (as a crashed controller would) while it looks for the server
 		// its failed POST may have made.
 		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "GET", Path: "^/servers/detail$", Kind: ossim.FaultLatency, Delay: 5 * time.Second, Count: 1})
-		looking := func() bool { return f.sim.Counts().Get("compute GET /servers/detail") > 0 && len(serversNamed(f.sim, "worker-d")) == 1 }
+		looking := func() bool {
+			return f.sim.Counts().Get("compute GET /servers/detail") > 0 && len(serversNamed(f.sim, "worker-d")) == 1
+		}
 		_ = createCutWhen(f, machine("worker-d"), looking)
 
 		Expect(serversNamed(f.sim, "worker-d")).To(HaveLen(1), "the interrupted attempt left its server")
