@@ -260,17 +260,23 @@ func startAlone(f *fixture, name string) {
 	Expect(serversNamed(f.sim, name)).To(ConsistOf(HaveField("Status", "BUILD")))
 }
 
-// createCutWhen runs CreateMachine and cancels it (the controller dies) once cut holds; a
-// fixed deadline would land before the request that matters on a loaded machine.
+// createCutWhen runs CreateMachine and cancels it (the controller dies) once cut holds.
 func createCutWhen(f *fixture, m *mcmv1alpha1.Machine, cut func() bool) error {
+	GinkgoHelper()
+	return cutWhen(cut, func(ctx context.Context) error {
+		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
+		return err
+	})
+}
+
+// cutWhen runs call and cancels its context once cut holds; a fixed deadline would land before
+// the request that matters on a loaded machine.
+func cutWhen(cut func() bool, call func(context.Context) error) error {
 	GinkgoHelper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() {
-		_, err := f.drv.CreateMachine(ctx, &mcmdriver.CreateMachineRequest{Machine: m, MachineClass: f.class, Secret: f.secret})
-		done <- err
-	}()
+	go func() { done <- call(ctx) }()
 	Eventually(cut).WithTimeout(10 * time.Second).WithPolling(2 * time.Millisecond).Should(BeTrue())
 	cancel()
 	var err error
@@ -388,9 +394,11 @@ var _ = Describe("builds that fail while no CreateMachine waits for them", func(
 		Expect(f.sim.Volumes()).To(HaveLen(1), "Nova's boot volume, left behind")
 
 		// The controller dies while it waits for the server to go.
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		defer cancel()
-		_, err := f.drv.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine("dies"), MachineClass: f.class, Secret: f.secret})
+		deleteSent := func() bool { return f.sim.Counts().Get("compute DELETE /servers/{id}") == 1 }
+		err := cutWhen(deleteSent, func(ctx context.Context) error {
+			_, err := f.drv.DeleteMachine(ctx, &mcmdriver.DeleteMachineRequest{Machine: machine("dies"), MachineClass: f.class, Secret: f.secret})
+			return err
+		})
 		Expect(err).To(HaveOccurred())
 		Eventually(f.sim.Servers).WithTimeout(5*time.Second).WithPolling(50*time.Millisecond).Should(BeEmpty(), "Nova finishes the delete")
 
