@@ -35,7 +35,9 @@ func (u *unansweredCreates) until(s *scope, name string, machineCreated time.Tim
 		return time.Time{}
 	}
 	var until time.Time
-	if !machineCreated.IsZero() && machineCreated.Before(u.started) {
+	// Creation times have whole seconds: a Machine of the second this process started in is
+	// taken as younger, since a process that made it and died would not have been replaced yet.
+	if !machineCreated.IsZero() && machineCreated.Before(u.started.Truncate(time.Second)) {
 		until = u.started.Add(u.wait)
 	}
 	if t, ok := u.sent.last(s, name); ok && t.Add(u.wait).After(until) {

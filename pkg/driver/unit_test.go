@@ -250,3 +250,18 @@ func TestNormalizeFoldsLegacyFieldsIntoTheirLists(t *testing.T) {
 		t.Fatalf("pod CIDRs = %q, %v; want empty and [100.96.0.0/11 fd00::/48]", spec.PodNetworkCidr, spec.PodNetworkCIDRs)
 	}
 }
+
+func TestUnansweredCreatesWaitOnlyForMachinesOfEarlierSeconds(t *testing.T) {
+	started := time.Date(2026, 12, 7, 1, 0, 0, 700_000_000, time.UTC)
+	u := &unansweredCreates{started: started, wait: time.Minute, sent: newMachineMoments(time.Minute)}
+	s := &scope{key: "k"}
+	if got := u.until(s, "m", started.Truncate(time.Second)); !got.IsZero() {
+		t.Errorf("a Machine created in the second the process started in waits until %v; want no wait", got)
+	}
+	if got, want := u.until(s, "m", started.Add(-time.Second).Truncate(time.Second)), started.Add(time.Minute); !got.Equal(want) {
+		t.Errorf("a Machine created the second before the process started waits until %v; want %v", got, want)
+	}
+	if got := u.until(s, "m", time.Time{}); !got.IsZero() {
+		t.Errorf("a Machine without a creation time waits until %v; want no wait", got)
+	}
+}
