@@ -7,7 +7,7 @@ set -euo pipefail
 KUBE_VERSION="${KUBE_VERSION:-v1.36.5}"     # newest k8s.io/kubernetes the proxy serves on our v0.36 line
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 GO_VERSION="$(go env GOVERSION)"
-CACHE_ROOT="${PCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools.sh"
 OUT="$CACHE_ROOT/envtest/kube-${KUBE_VERSION}_etcd-${ETCD_VERSION}_${GO_VERSION}"
 
 if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kubectl" && -x "$OUT/etcd" ]]; then

@@ -4,11 +4,10 @@
 # into the cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/lib/tools.sh
 version=v0.23.0
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco/controller-gen-$version"
-if [[ ! -x "$cache/controller-gen" ]]; then
-	GOBIN="$cache" GOFLAGS=-mod=mod go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$version"
-fi
+cache="$CACHE_ROOT/controller-gen-$version"
+go_tool "$cache" controller-gen "about a minute cold" "sigs.k8s.io/controller-tools/cmd/controller-gen@$version"
 "$cache/controller-gen" object paths=./pkg/apis/pco/... paths=./pkg/apis/registry/...
 # The auth API is aggregated, served by the registrar, not a CRD: deepcopy only.
 "$cache/controller-gen" object paths=./pkg/apis/auth/...

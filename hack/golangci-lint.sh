@@ -4,17 +4,12 @@
 # (./hack/golangci-lint.sh run ./...). Built with the Go that builds the project: golangci-lint's
 # analyzers must understand that Go's version, so the cache key carries GOVERSION.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools.sh"
 GOLANGCI_LINT_VERSION="${GOLANGCI_LINT_VERSION:-v2.15.0}"
-CACHE_ROOT="${PCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco}"
 OUT="$CACHE_ROOT/tools/golangci-lint-$GOLANGCI_LINT_VERSION-$(go env GOVERSION)"
-if [[ ! -x "$OUT/golangci-lint" ]]; then
-  mkdir -p "$OUT"
-  echo "building golangci-lint $GOLANGCI_LINT_VERSION (a few minutes cold)" >&2
-  # Its own module graph (go install pkg@version), never ours; version info via ldflags as upstream does.
-  CGO_ENABLED=0 GOBIN="$OUT" GOFLAGS=-mod=mod go install -trimpath \
-    -ldflags "-s -w -X main.version=${GOLANGCI_LINT_VERSION#v} -X main.commit=proxy -X main.date=unknown" \
-    "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" >&2
-fi
+# Version info via ldflags, as upstream's release build does.
+go_tool "$OUT" golangci-lint "a few minutes cold" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" \
+  "-s -w -X main.version=${GOLANGCI_LINT_VERSION#v} -X main.commit=proxy -X main.date=unknown"
 if [[ $# -eq 0 ]]; then
   echo "$OUT/golangci-lint"
   exit 0

@@ -7,7 +7,7 @@ set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.36.5}"
 GO_VERSION="$(go env GOVERSION)"
-CACHE_ROOT="${PCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcm-provider-pco}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tools.sh"
 OUT="$CACHE_ROOT/node/kube-${KUBE_VERSION}_${GO_VERSION}"
 bins=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 
