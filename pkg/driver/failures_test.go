@@ -413,7 +413,7 @@ var _ = Describe("a create Nova has not answered yet", func() {
 	// Nova lists a server only once its API has checked the request, which takes seconds when
 	// Keystone or rabbitmq restart; the sim's latency fault delays the request the same way.
 	slowPOST := func(f *fixture) {
-		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "POST", Path: "^/servers$", Kind: ossim.FaultLatency, Delay: 1500 * time.Millisecond, Count: 1})
+		f.sim.InjectFault(ossim.Fault{Service: "compute", Method: "POST", Path: "^/servers$", Kind: ossim.FaultLatency, Delay: 3 * time.Second, Count: 1})
 	}
 	olderThanProcess := func(name string) *mcmv1alpha1.Machine {
 		m := machine(name)
@@ -439,7 +439,7 @@ var _ = Describe("a create Nova has not answered yet", func() {
 
 	It("makes no second server after its own create got no answer, and keeps the ports it made for it", func() {
 		opts := fastOptions()
-		opts.Sessions.Timeout = 500 * time.Millisecond // the POST times out; Nova goes on with it
+		opts.Sessions.Timeout = 2 * time.Second // the POST times out; Nova goes on with it
 		f := newFixture(nil, nil, opts)
 		f.pinSubnet()
 		slowPOST(f)
