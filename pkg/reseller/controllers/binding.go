@@ -42,6 +42,7 @@ type BindingReconciler struct {
 	adoptUnrecorded bool
 	// appCreds makes and deletes Keystone application credentials (replaceable in tests).
 	appCreds appCredentials
+	secrets  secretScope
 }
 
 // appCredentials is the Keystone side of a binding.
@@ -95,6 +96,10 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // enough.
 func (r *BindingReconciler) parts(ctx context.Context, b *pcov1.UserProjectBinding, deleting bool) (*bindingParts, *outcome) {
 	wait := func(o outcome) (*bindingParts, *outcome) { return nil, &o }
+	if !r.secrets.allows(b.Namespace) {
+		// A deletion waits too: the user's password, needed to reach the cloud, is out of reach.
+		return wait(waiting(pcov1.ReasonNamespaceNotWatched, r.secrets.refusal("binding "+b.Name, b.Namespace)))
+	}
 	p := &bindingParts{project: &pcov1.Project{}, user: &pcov1.User{}, secret: &corev1.Secret{}}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.Project}, p.project); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -393,6 +398,9 @@ func (r *BindingReconciler) delete(ctx context.Context, b *pcov1.UserProjectBind
 		}
 	}
 	for _, name := range []string{appCredSecretName(b.Name), credentialsSecretName(b.Name)} {
+		if !r.secrets.allows(b.Namespace) {
+			break // never made: the binding waited for its namespace from the start
+		}
 		if err := deleteIfOurs(ctx, r.Client, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: name}}); err != nil {
 			return ctrl.Result{}, err
 		}

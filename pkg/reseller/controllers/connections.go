@@ -44,12 +44,13 @@ func (e *configError) Error() string { return e.msg }
 type connections struct {
 	reader     client.Reader
 	httpClient *http.Client
+	secrets    secretScope
 	mu         sync.Mutex
 	byRegion   map[string]*conn
 }
 
-func newConnections(reader client.Reader, hc *http.Client) *connections {
-	return &connections{reader: reader, httpClient: hc, byRegion: map[string]*conn{}}
+func newConnections(reader client.Reader, hc *http.Client, secrets secretScope) *connections {
+	return &connections{reader: reader, httpClient: hc, secrets: secrets, byRegion: map[string]*conn{}}
 }
 
 // settings reads the Region's endpoint and account: from its Secret when secretRef is set
@@ -61,6 +62,9 @@ func (cs *connections) settings(ctx context.Context, region *pcov1.Region) (endp
 	}
 	var s corev1.Secret
 	key := client.ObjectKey{Namespace: spec.SecretRef.Namespace, Name: spec.SecretRef.Name}
+	if !cs.secrets.allows(key.Namespace) {
+		return "", "", "", &configError{pcov1.ReasonNamespaceNotWatched, cs.secrets.refusal("secret "+key.String(), key.Namespace)}
+	}
 	if err := cs.reader.Get(ctx, key, &s); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", "", "", &configError{pcov1.ReasonSecretNotFound, fmt.Sprintf("secret %s not found", key)}

@@ -5,11 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -40,7 +45,30 @@ func (o *ManagerOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of /metrics (0 disables)")
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader (for more than one replica)")
+	fs.Func("secret-namespaces", "comma-separated namespaces whose Secrets the controller reads and writes (Region accounts, Users' and bindings' Secrets), besides --namespace; empty: all, which needs a cluster-wide read of Secrets", func(v string) error {
+		o.SecretNamespaces = nil
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.SecretNamespaces = append(o.SecretNamespaces, ns)
+			}
+		}
+		return nil
+	})
 	fs.BoolVar(&o.AdoptUnrecorded, "adopt-unrecorded", true, "take over OpenStack projects and users without an owner record (made by pco-reseller-operator) when no other object of this cluster maps to their name; false refuses them")
+}
+
+// secretCache limits the cache of Secrets to --secret-namespaces (and the identifier's
+// namespace), so that the controller needs no cluster-wide read of Secrets.
+func secretCache(o Options) map[client.Object]cache.ByObject {
+	scope := newSecretScope(o.SecretNamespaces, o.Namespace)
+	if scope.namespaces == nil {
+		return nil
+	}
+	only := map[string]cache.Config{}
+	for _, ns := range scope.list() {
+		only[ns] = cache.Config{}
+	}
+	return map[client.Object]cache.ByObject{&corev1.Secret{}: {Namespaces: only}}
 }
 
 // NewManager builds a manager with the reseller controllers registered.
@@ -56,6 +84,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (ctrl.M
 		LeaderElectionID:        "pco-reseller-controller",
 		LeaderElectionNamespace: o.Namespace,
 		Controller:              config.Controller{SkipNameValidation: &o.SkipNameValidation},
+		Cache:                   cache.Options{ByObject: secretCache(o.Options)},
 	})
 	if err != nil {
 		return nil, "", err

@@ -23,6 +23,7 @@ type RegionReconciler struct {
 	client.Client
 	conns    *connections
 	recorder events.EventRecorder
+	secrets  secretScope
 }
 
 // Reconcile re-checks a ready Region every regionRecheck: the account can be disabled or its
@@ -84,7 +85,7 @@ const SecretFinalizer = "pco.plusserver.com/region-account" //nolint:gosec // G1
 
 func (r *RegionReconciler) holdSecret(ctx context.Context, region *pcov1.Region) error {
 	ref := region.Spec.SecretRef
-	if ref == nil {
+	if ref == nil || !r.secrets.allows(ref.Namespace) { // out of reach: the login says so
 		return nil
 	}
 	var s corev1.Secret
@@ -101,7 +102,7 @@ func (r *RegionReconciler) holdSecret(ctx context.Context, region *pcov1.Region)
 // releaseSecret lets the Secret go unless another Region still reads it.
 func (r *RegionReconciler) releaseSecret(ctx context.Context, region *pcov1.Region) error {
 	ref := region.Spec.SecretRef
-	if ref == nil {
+	if ref == nil || !r.secrets.allows(ref.Namespace) { // out of reach: the login says so
 		return nil
 	}
 	var regions pcov1.RegionList

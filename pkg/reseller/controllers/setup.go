@@ -21,6 +21,9 @@ type Options struct {
 	// record (pco-reseller-operator's) when no other object of this cluster maps to their
 	// name. Objects with another owner's record are never taken.
 	AdoptUnrecorded bool
+	// SecretNamespaces limits the Secrets the controller reads and writes to these namespaces
+	// and Namespace (Region accounts, Users' and bindings' Secrets); empty means all.
+	SecretNamespaces []string
 }
 
 // Setup registers the four reconcilers with mgr and returns the controller identifier.
@@ -35,13 +38,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (string, error) 
 	} else if !validID(id) {
 		return "", fmt.Errorf("controller identifier %q: 1 to 16 lower-case letters or digits", id)
 	}
-	conns := newConnections(mgr.GetAPIReader(), opts.HTTPClient)
+	scope := newSecretScope(opts.SecretNamespaces, opts.Namespace)
+	conns := newConnections(mgr.GetAPIReader(), opts.HTTPClient, scope)
 	c := mgr.GetClient()
 	for _, s := range []interface{ setup(ctrl.Manager) error }{
-		&RegionReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName)},
+		&RegionReconciler{Client: c, conns: conns, secrets: scope, recorder: mgr.GetEventRecorder(ManagerName)},
 		&ProjectReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, adoptUnrecorded: opts.AdoptUnrecorded},
-		&UserReconciler{Client: c, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
-		&BindingReconciler{Client: c, conns: conns, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, adoptUnrecorded: opts.AdoptUnrecorded, appCreds: keystoneAppCreds{}},
+		&UserReconciler{Client: c, secrets: scope, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id},
+		&BindingReconciler{Client: c, conns: conns, secrets: scope, recorder: mgr.GetEventRecorder(ManagerName), controllerID: id, adoptUnrecorded: opts.AdoptUnrecorded, appCreds: keystoneAppCreds{}},
 	} {
 		if err := s.setup(mgr); err != nil {
 			return "", err

@@ -25,6 +25,7 @@ type UserReconciler struct {
 	client.Client
 	recorder     events.EventRecorder
 	controllerID string
+	secrets      secretScope
 }
 
 // openstackUserName is the user's e-mail shaped name: <user>-<namespace>@<id>.k8s.
@@ -40,6 +41,9 @@ func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 }
 
 func (r *UserReconciler) ensure(ctx context.Context, user *pcov1.User) outcome {
+	if !r.secrets.allows(user.Namespace) {
+		return waiting(pcov1.ReasonNamespaceNotWatched, r.secrets.refusal("user "+user.Name, user.Namespace))
+	}
 	name := openstackUserName(r.controllerID, user)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: user.Namespace, Name: userSecretName(user.Name)}}
 	err := r.Get(ctx, client.ObjectKeyFromObject(secret), secret)
@@ -111,9 +115,11 @@ func (r *UserReconciler) delete(ctx context.Context, user *pcov1.User) (ctrl.Res
 		res, err := o.apply(&user.Status.Conditions, pcov1.UserReady, user.Generation)
 		return res, errors.Join(err, client.IgnoreNotFound(r.Status().Update(ctx, user)))
 	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: user.Namespace, Name: userSecretName(user.Name)}}
-	if err := deleteIfOurs(ctx, r.Client, secret); err != nil {
-		return ctrl.Result{}, err
+	if r.secrets.allows(user.Namespace) { // else it never made one (and the Secret's owner reference would take it)
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: user.Namespace, Name: userSecretName(user.Name)}}
+		if err := deleteIfOurs(ctx, r.Client, secret); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	return ctrl.Result{}, removeFinalizer(ctx, r.Client, user, pcov1.Finalizer)
 }

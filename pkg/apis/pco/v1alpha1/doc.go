@@ -50,27 +50,30 @@ const (
 // Condition reasons. The peer's (<Kind>IsReady, <Kind>IsUnready, <Kind>NotFound, UnknownError)
 // plus ones that say what to do.
 const (
-	ReasonRegionIsReady     = "RegionIsReady"
-	ReasonRegionIsUnready   = "RegionIsUnready"
-	ReasonRegionNotFound    = "RegionNotFound"
-	ReasonProjectIsReady    = "ProjectIsReady"
-	ReasonProjectIsUnready  = "ProjectIsUnready"
-	ReasonProjectNotFound   = "ProjectNotFound"
-	ReasonUserIsReady       = "UserIsReady"
-	ReasonUserIsUnready     = "UserIsUnready"
-	ReasonUserNotFound      = "UserNotFound"
-	ReasonBindingIsReady    = "UserProjectBindingIsReady"
-	ReasonBindingIsUnready  = "UserProjectBindingIsUnready"
-	ReasonUnknownError      = "UnknownError"
-	ReasonSecretNotFound    = "SecretNotFound"
-	ReasonInvalidSecret     = "InvalidSecret"
-	ReasonLoginFailed       = "LoginFailed"
-	ReasonAPIRejected       = "ResellerAPIRejected"    // 4xx: the request must change
-	ReasonAPIUnavailable    = "ResellerAPIUnavailable" // 5xx, 429, network: retried with backoff
-	ReasonConflict          = "Conflict"
-	ReasonWaitingForRegion  = "WaitingForRegion"
-	ReasonWaitingForProject = "WaitingForProject"
-	ReasonWaitingForUser    = "WaitingForUser"
-	ReasonDeletionBlocked   = "DeletionBlocked"
-	ReasonDeleting          = "Deleting"
+	ReasonRegionIsReady    = "RegionIsReady"
+	ReasonRegionIsUnready  = "RegionIsUnready"
+	ReasonRegionNotFound   = "RegionNotFound"
+	ReasonProjectIsReady   = "ProjectIsReady"
+	ReasonProjectIsUnready = "ProjectIsUnready"
+	ReasonProjectNotFound  = "ProjectNotFound"
+	ReasonUserIsReady      = "UserIsReady"
+	ReasonUserIsUnready    = "UserIsUnready"
+	ReasonUserNotFound     = "UserNotFound"
+	ReasonBindingIsReady   = "UserProjectBindingIsReady"
+	ReasonBindingIsUnready = "UserProjectBindingIsUnready"
+	ReasonUnknownError     = "UnknownError"
+	ReasonSecretNotFound   = "SecretNotFound"
+	// ReasonNamespaceNotWatched: the object needs Secrets in a namespace outside the
+	// controller's --secret-namespaces.
+	ReasonNamespaceNotWatched = "NamespaceNotWatched"
+	ReasonInvalidSecret       = "InvalidSecret"
+	ReasonLoginFailed         = "LoginFailed"
+	ReasonAPIRejected         = "ResellerAPIRejected"    // 4xx: the request must change
+	ReasonAPIUnavailable      = "ResellerAPIUnavailable" // 5xx, 429, network: retried with backoff
+	ReasonConflict            = "Conflict"
+	ReasonWaitingForRegion    = "WaitingForRegion"
+	ReasonWaitingForProject   = "WaitingForProject"
+	ReasonWaitingForUser      = "WaitingForUser"
+	ReasonDeletionBlocked     = "DeletionBlocked"
+	ReasonDeleting            = "Deleting"
 )
