@@ -9,6 +9,7 @@ import (
 	"time"
 
 	mcmv1alpha1 "github.com/gardener/machine-controller-manager/pkg/apis/machine/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -106,8 +107,20 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 		}
 	}
 	// MCM's objects are read from the control namespace only; the registry is cluster-scoped
-	// and connect reads kubeconfig Secrets wherever they are.
+	// and connect reads kubeconfig Secrets wherever they are, through the API reader. The
+	// cache holds Secrets of the control namespace (the MachineClasses'), the registry's and
+	// --target-auth-secret's only, so no cluster-wide read of Secrets is needed.
 	only := map[string]cache.Config{o.ControlNamespace: {}}
+	secretNamespaces := map[string]cache.Config{o.ControlNamespace: {}, o.Namespace: {}}
+	var targetAuth *types.NamespacedName
+	if o.TargetAuthSecret != "" {
+		ns, name, ok := strings.Cut(o.TargetAuthSecret, "/")
+		if !ok || ns == "" || name == "" {
+			return nil, fmt.Errorf("--target-auth-secret %q: want namespace/name", o.TargetAuthSecret)
+		}
+		targetAuth = &types.NamespacedName{Namespace: ns, Name: name}
+		secretNamespaces[ns] = cache.Config{}
+	}
 	mgr, err := ctrl.NewManager(control, ctrl.Options{
 		Scheme:                  Scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -120,6 +133,7 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 			&mcmv1alpha1.MachineDeployment{}: {Namespaces: only},
 			&mcmv1alpha1.MachineClass{}:      {Namespaces: only},
 			&mcmv1alpha1.Machine{}:           {Namespaces: only},
+			&corev1.Secret{}:                 {Namespaces: secretNamespaces},
 		}},
 	})
 	if err != nil {
@@ -141,13 +155,7 @@ func NewManager(ctx context.Context, o Options) (ctrl.Manager, error) {
 	if cr.TargetEndpoint == "" {
 		cr.TargetEndpoint = target.Host
 	}
-	if o.TargetAuthSecret != "" {
-		ns, name, ok := strings.Cut(o.TargetAuthSecret, "/")
-		if !ok || ns == "" || name == "" {
-			return nil, fmt.Errorf("--target-auth-secret %q: want namespace/name", o.TargetAuthSecret)
-		}
-		cr.TargetAuthSecret = &types.NamespacedName{Namespace: ns, Name: name}
-	}
+	cr.TargetAuthSecret = targetAuth
 	if err := cr.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

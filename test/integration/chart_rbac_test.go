@@ -167,7 +167,7 @@ func renderedGrants(args ...string) (rules []grant, boundOnly []grant) {
 var _ = Describe("chart RBAC", func() {
 	// Every option that adds rules; see docs/install.md.
 	everything := []string{"--set", "reseller.enabled=true", "--set", "authapi.enabled=true", "--set", "authapi.grantAuthenticated=true",
-		"--set", "registrar.targetAuthSecret=garden/target-auth", "--set", "registrar.connectConfigNamespaces={team-a}",
+		"--set", "registrar.targetAuthSecret=team-a/target-auth", "--set", "registrar.connectConfigNamespaces={team-a}",
 		"--set", "reseller.namespaces={team-a}"}
 
 	It("grants no rule broader than docs/install.md lists, and lists no rule it does not grant", func() {
