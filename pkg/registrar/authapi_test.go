@@ -74,13 +74,7 @@ var _ = Describe("the registrar with the auth API", Ordered, func() {
 			},
 		})
 		Expect(err).NotTo(HaveOccurred())
-		mctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- mgr.Start(mctx) }()
-		DeferCleanup(func() {
-			cancel()
-			Eventually(done, time.Minute).Should(Receive(BeNil()))
-		})
+		run(mgr)
 	})
 
 	It("registers its APIService and serves each user only their own credentials through the kube-apiserver", func() {

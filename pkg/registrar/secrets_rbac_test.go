@@ -92,13 +92,7 @@ var _ = Describe("the registrar without any cluster-wide read of Secrets", func(
 			MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true, Resync: time.Minute,
 		})
 		Expect(err).NotTo(HaveOccurred())
-		mctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- mgr.Start(mctx) }()
-		DeferCleanup(func() {
-			cancel()
-			Eventually(done, time.Minute).Should(Receive(BeNil()))
-		})
+		run(mgr)
 
 		Eventually(func(g Gomega) {
 			var info regv1.ClusterInfo

@@ -72,33 +72,16 @@ var _ = Describe("a controller limited by --secret-namespaces, without any clust
 
 	It("makes a binding's credentials Secret in a listed namespace", func() {
 		region := simRegion(admin, "scoped")
-		p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: listed, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region.Name}}
-		u := &pcov1.User{ObjectMeta: metav1.ObjectMeta{Namespace: listed, Name: "u"}}
-		b := &pcov1.UserProjectBinding{ObjectMeta: metav1.ObjectMeta{Namespace: listed, Name: "b"}, Spec: pcov1.UserProjectBindingSpec{User: "u", Project: "p"}}
-		for _, o := range []client.Object{p, u, b} {
-			Expect(admin.Create(ctx, o)).To(Succeed())
-		}
+		p, u, b := bind(admin, listed, region.Name)
 		Eventually(condition(admin, b, pcov1.UserProjectBindingReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonBindingIsReady))
 		Expect(admin.Get(ctx, client.ObjectKey{Namespace: listed, Name: "b-credentials"}, &corev1.Secret{})).To(Succeed())
 
-		for _, o := range []client.Object{b, u, p} {
-			Expect(admin.Delete(ctx, o)).To(Succeed())
-		}
-		for _, o := range []client.Object{b, u, p} {
-			Eventually(gone(admin, o)).Should(BeTrue(), "%T %s", o, o.GetName())
-		}
-		Expect(admin.Delete(ctx, region)).To(Succeed())
-		Eventually(gone(admin, region)).Should(BeTrue())
+		deleteAll(admin, b, u, p, region)
 	})
 
 	It("says NamespaceNotWatched for a User and a binding in an unlisted namespace, makes no Secret there, and lets them be deleted", func() {
 		region := simRegion(admin, "scoped-other")
-		p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: unlisted, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region.Name}}
-		u := &pcov1.User{ObjectMeta: metav1.ObjectMeta{Namespace: unlisted, Name: "u"}}
-		b := &pcov1.UserProjectBinding{ObjectMeta: metav1.ObjectMeta{Namespace: unlisted, Name: "b"}, Spec: pcov1.UserProjectBindingSpec{User: "u", Project: "p"}}
-		for _, o := range []client.Object{p, u, b} {
-			Expect(admin.Create(ctx, o)).To(Succeed())
-		}
+		p, u, b := bind(admin, unlisted, region.Name)
 		notWatched := And(haveStatus(metav1.ConditionFalse, pcov1.ReasonNamespaceNotWatched), HaveField("Message", ContainSubstring("namespace "+unlisted)))
 		Eventually(condition(admin, u, pcov1.UserReady)).Should(notWatched)
 		Eventually(condition(admin, p, pcov1.ProjectReady)).Should(haveStatus(metav1.ConditionTrue, pcov1.ReasonProjectIsReady), "a Project needs no Secret")
@@ -107,14 +90,7 @@ var _ = Describe("a controller limited by --secret-namespaces, without any clust
 		Expect(admin.List(ctx, &secrets, client.InNamespace(unlisted))).To(Succeed())
 		Expect(secrets.Items).To(BeEmpty())
 
-		for _, o := range []client.Object{b, u, p} {
-			Expect(admin.Delete(ctx, o)).To(Succeed())
-		}
-		for _, o := range []client.Object{b, u, p} {
-			Eventually(gone(admin, o)).Should(BeTrue(), "%T %s", o, o.GetName())
-		}
-		Expect(admin.Delete(ctx, region)).To(Succeed())
-		Eventually(gone(admin, region)).Should(BeTrue())
+		deleteAll(admin, b, u, p, region)
 	})
 
 	It("says NamespaceNotWatched for a Region whose account Secret is in an unlisted namespace", func() {
@@ -132,3 +108,26 @@ var _ = Describe("a controller limited by --secret-namespaces, without any clust
 		Expect(admin.Get(ctx, client.ObjectKey{Namespace: unlisted, Name: "account"}, &corev1.Secret{})).To(Succeed(), "a Secret out of reach is left alone")
 	})
 })
+
+// bind creates Project p, User u and their binding b in ns.
+func bind(cl client.Client, ns, region string) (*pcov1.Project, *pcov1.User, *pcov1.UserProjectBinding) {
+	GinkgoHelper()
+	p := &pcov1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p"}, Spec: pcov1.ProjectSpec{Region: region}}
+	u := &pcov1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
+	b := &pcov1.UserProjectBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b"}, Spec: pcov1.UserProjectBindingSpec{User: "u", Project: "p"}}
+	for _, o := range []client.Object{p, u, b} {
+		Expect(cl.Create(context.Background(), o)).To(Succeed())
+	}
+	return p, u, b
+}
+
+// deleteAll deletes the objects and waits until each is gone (their finalizers done).
+func deleteAll(cl client.Client, objs ...client.Object) {
+	GinkgoHelper()
+	for _, o := range objs {
+		Expect(cl.Delete(context.Background(), o)).To(Succeed())
+	}
+	for _, o := range objs {
+		Eventually(gone(cl, o)).Should(BeTrue(), "%T %s", o, o.GetName())
+	}
+}
