@@ -397,12 +397,12 @@ func (r *BindingReconciler) delete(ctx context.Context, b *pcov1.UserProjectBind
 			return res, errors.Join(rerr, client.IgnoreNotFound(r.Status().Update(ctx, b)))
 		}
 	}
-	for _, name := range []string{appCredSecretName(b.Name), credentialsSecretName(b.Name)} {
-		if !r.secrets.allows(b.Namespace) {
-			break // never made: the binding waited for its namespace from the start
-		}
-		if err := deleteIfOurs(ctx, r.Client, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: name}}); err != nil {
-			return ctrl.Result{}, err
+	// A binding whose namespace is out of reach waited from the start and made no Secrets.
+	if r.secrets.allows(b.Namespace) {
+		for _, name := range []string{appCredSecretName(b.Name), credentialsSecretName(b.Name)} {
+			if err := deleteIfOurs(ctx, r.Client, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.Namespace, Name: name}}); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 	}
 	return ctrl.Result{}, removeFinalizer(ctx, r.Client, b, pcov1.Finalizer)
