@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +8,11 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega/gbytes"
 	"golang.org/x/sys/unix"
 
 	"github.com/pco-mcm/mcm-provider-pco/internal/testenv"
@@ -50,14 +49,14 @@ func TestCtrlCInTerminalEndsMakeDemoWithExitZeroAndCleanedUp(t *testing.T) {
 	}
 	_ = slave.Close() // the child holds it; reads on master end with EIO once the session is gone
 
-	out := &syncBuffer{}
+	out := gbytes.NewBuffer()
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
-			out.Write(buf[:n])
+			_, _ = out.Write(buf[:n])
 			if err != nil {
 				return
 			}
@@ -66,15 +65,15 @@ func TestCtrlCInTerminalEndsMakeDemoWithExitZeroAndCleanedUp(t *testing.T) {
 
 	ready := false
 	for !ready && ctx.Err() == nil {
-		ready = strings.Contains(out.String(), "Press Ctrl-C to stop and clean up.")
+		ready = strings.Contains(string(out.Contents()), "Press Ctrl-C to stop and clean up.")
 		select {
 		case <-copied:
-			t.Fatalf("make demo ended before it was ready:\n%s", out.String())
+			t.Fatalf("make demo ended before it was ready:\n%s", string(out.Contents()))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	if !ready {
-		t.Fatalf("make demo not ready in time:\n%s", out.String())
+		t.Fatalf("make demo not ready in time:\n%s", string(out.Contents()))
 	}
 	// Ctrl-C as typed: the terminal sends SIGINT to its foreground process group.
 	if _, err := master.Write([]byte{0x03}); err != nil {
@@ -82,7 +81,7 @@ func TestCtrlCInTerminalEndsMakeDemoWithExitZeroAndCleanedUp(t *testing.T) {
 	}
 	err = cmd.Wait()
 	<-copied
-	text := out.String()
+	text := string(out.Contents())
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		t.Fatalf("make demo ended with %v after Ctrl-C, want exit code 0:\n%s", exitErr, text)
@@ -138,21 +137,4 @@ func envWithoutMake() []string {
 		env = append(env, kv)
 	}
 	return env
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

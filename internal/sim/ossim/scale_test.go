@@ -1,34 +1,15 @@
 package ossim_test
 
 import (
-	"bytes"
-	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 
 	ossim "github.com/pco-mcm/mcm-provider-pco/internal/sim/ossim"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var _ = Describe("the simulator itself", func() {
 	It("seeds thousands of servers at once and filters them", func(ctx SpecContext) {
@@ -55,13 +36,13 @@ var _ = Describe("the simulator itself", func() {
 	})
 
 	It("logs requests without tokens", func(ctx SpecContext) {
-		var log syncBuffer
-		sim := startSim(func(o *ossim.Options) { o.Log = &log })
+		log := gbytes.NewBuffer() // written by the server's goroutines
+		sim := startSim(func(o *ossim.Options) { o.Log = log })
 		token := tokenOf(ctx, sim)
 		rawRequest(sim, "GET", "/compute/v2.1/servers", token, nil)
-		Expect(log.String()).To(ContainSubstring("compute GET /servers /compute/v2.1/servers -> 200"))
-		Expect(log.String()).To(ContainSubstring("identity POST /v3/auth/tokens"))
-		Expect(log.String()).NotTo(ContainSubstring(token))
-		Expect(log.String()).NotTo(ContainSubstring(sim.Seed().Password))
+		Expect(string(log.Contents())).To(ContainSubstring("compute GET /servers /compute/v2.1/servers -> 200"))
+		Expect(string(log.Contents())).To(ContainSubstring("identity POST /v3/auth/tokens"))
+		Expect(string(log.Contents())).NotTo(ContainSubstring(token))
+		Expect(string(log.Contents())).NotTo(ContainSubstring(sim.Seed().Password))
 	})
 })

@@ -163,7 +163,7 @@ var _ = Describe("Region -> Project -> User -> UserProjectBinding -> credentials
 		Eventually(func() error { _, err := login(secretData(ns, "alice-workers-credentials")); return err }).Should(Succeed())
 		_, err := login(old)
 		Expect(err).To(HaveOccurred(), "the old password no longer works")
-		Expect(logs.String()).NotTo(Or(ContainSubstring(string(old["password"])), ContainSubstring(string(secretData(ns, "alice-workers-credentials")["password"]))), "no user password in the log")
+		Expect(string(logs.Contents())).NotTo(Or(ContainSubstring(string(old["password"])), ContainSubstring(string(secretData(ns, "alice-workers-credentials")["password"]))), "no user password in the log")
 	})
 
 	It("keeps a Region, Project and User while something uses them, and never deletes bindings for a User", func() {

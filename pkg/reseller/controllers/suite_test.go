@@ -1,16 +1,15 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,27 +38,10 @@ type cluster struct {
 }
 
 // logs keeps everything the controllers logged, to check that no secret is in it.
-var logs syncBuffer
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+var logs = gbytes.NewBuffer()
 
 var _ = AfterSuite(func() {
-	out := logs.String()
+	out := string(logs.Contents())
 	Expect(out).NotTo(BeEmpty())
 	for _, secret := range []string{sim.Seed().ResellerPassword, "MY_RESELLER_PASSWORD", "not-it"} {
 		Expect(out).NotTo(ContainSubstring(secret), "a password in the controllers' log")
@@ -75,7 +57,7 @@ var (
 const controllerNS = "pco-system"
 
 var _ = BeforeSuite(func() {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &logs)), zap.UseDevMode(true)))
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true)))
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 	var err error
